@@ -1,0 +1,96 @@
+# tools/chapter.mk - build one chapter's programs against one copy of its
+# exercise files. The top-level Makefile calls it for every chapter and every
+# tree (the reference, the skeleton, a student's hand-in, a mutant):
+#
+#   make -f tools/chapter.mk CH=01-gil EX=solutions/01-gil OUT=build/solutions/01-gil all
+#
+# CH   the chapter, a folder name under chapters/ (01-gil)
+# EX   the folder holding this build's exercise files (the files that
+#      solutions/$(CH)/ holds; a student edits their copies in chapters/$(CH)/)
+# OUT  where everything goes: $(OUT)/tests, $(OUT)/drivers/*, $(OUT)/bench
+#
+# What a chapter is made of, by convention (a new chapter adds files, no rules):
+#   chapters/CH/*.h, *.c   contract headers and read-only support code; the
+#                          .c files whose names are in solutions/CH/ are the
+#                          exercise files and come from EX instead
+#   tests/CH/test_*.c      Criterion tests          -> $(OUT)/tests
+#   tests/CH/tsan_*.c      ThreadSanitizer drivers  -> $(OUT)/drivers/tsan_*
+#   tests/lib/*.c          helpers shared by every chapter's tests
+#   harness/CH.c           the chapter's workloads  -> $(OUT)/bench
+#   harness/bench*.c       the harness shared by every chapter
+#   chapters/CH/chapter.mk optional: extra LDLIBS for this chapter
+
+CH ?= $(error CH is not set: which chapter?)
+EX ?= $(error EX is not set: which folder holds the exercise files?)
+OUT ?= $(error OUT is not set: where do the programs go?)
+
+.DELETE_ON_ERROR:
+.SUFFIXES:
+
+comma := ,
+CC ?= cc
+CFLAGS ?= -g -O2
+# Flags every build needs, kept apart from CFLAGS, which belongs to the user.
+REQ_CPPFLAGS := -D_GNU_SOURCE -Ichapters/$(CH) -Itests/lib -Iharness
+REQ_CFLAGS := -std=c11 -pthread -Wall -Wextra -Werror -pedantic
+LDLIBS :=
+-include chapters/$(CH)/chapter.mk
+
+# Each build variant has its own flags and its own objects.
+# test: Criterion tests under AddressSanitizer and UBSan. Test programs wrap
+# the pthread calls (tests/lib/sched.c) so that tests can widen race windows.
+VAR_test := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+	-fno-sanitize-recover=undefined
+WRAP := pthread_mutex_lock pthread_mutex_unlock pthread_cond_signal \
+	pthread_cond_broadcast
+LD_test := $(patsubst %,-Wl$(comma)--wrap=%,$(WRAP))
+# tsan: plain driver programs (Criterion cannot run under ThreadSanitizer).
+VAR_tsan := -O1 -g -fsanitize=thread
+# bench: the harness, optimised, no sanitizer.
+VAR_bench := -O2 -g
+
+exercise := $(notdir $(wildcard solutions/$(CH)/*.c))
+support := $(filter-out $(addprefix chapters/$(CH)/,$(exercise)),$(wildcard chapters/$(CH)/*.c))
+mine := $(addprefix $(EX)/,$(exercise))
+testlib := $(wildcard tests/lib/*.c)
+tests := $(wildcard tests/$(CH)/test_*.c)
+drivers := $(wildcard tests/$(CH)/tsan_*.c)
+benchlib := $(wildcard harness/bench*.c)
+workload := $(wildcard harness/$(CH).c)
+
+obj = $(patsubst %.c,$(OUT)/obj/$(1)/%.o,$(2))
+
+targets := $(if $(tests),$(OUT)/tests) \
+	$(patsubst tests/$(CH)/%.c,$(OUT)/drivers/%,$(drivers)) \
+	$(if $(workload),$(OUT)/bench)
+
+all: $(targets)
+tests: $(if $(tests),$(OUT)/tests) $(patsubst tests/$(CH)/%.c,$(OUT)/drivers/%,$(drivers))
+bench: $(if $(workload),$(OUT)/bench)
+.PHONY: all tests bench
+
+# The exercise files are checked before anything else, so that a missing
+# file is one clear line rather than a compiler's "No rule to make target".
+$(mine):
+	@echo "$@: missing (chapter $(CH) needs $(exercise))" >&2; exit 1
+
+$(OUT)/tests: $(call obj,test,$(tests) $(testlib) $(support) $(mine))
+	$(CC) $(REQ_CFLAGS) $(VAR_test) $(CFLAGS) $(LDFLAGS) $(LD_test) -o $@ $^ -lcriterion $(LDLIBS)
+
+$(OUT)/drivers/%: $(call obj,tsan,tests/$(CH)/%.c $(support) $(mine))
+	@mkdir -p $(@D)
+	$(CC) $(REQ_CFLAGS) $(VAR_tsan) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(OUT)/bench: $(call obj,bench,$(benchlib) $(workload) $(support) $(mine))
+	$(CC) $(REQ_CFLAGS) $(VAR_bench) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# One pattern rule per variant; sources anywhere in the tree (including a
+# hand-in copied under build/) land under $(OUT)/obj/VARIANT/ by their path.
+define compile
+$(OUT)/obj/$(1)/%.o: %.c
+	@mkdir -p $$(@D)
+	$$(CC) $$(REQ_CPPFLAGS) $$(CPPFLAGS) $$(REQ_CFLAGS) $$(VAR_$(1)) $$(CFLAGS) -MMD -MP -c -o $$@ $$<
+endef
+$(foreach v,test tsan bench,$(eval $(call compile,$(v))))
+
+-include $(shell find $(OUT)/obj -name '*.d' 2>/dev/null)
