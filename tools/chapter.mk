@@ -7,7 +7,10 @@
 # CH   the chapter, a folder name under chapters/ (01-gil)
 # EX   the folder holding this build's exercise files (the files that
 #      solutions/$(CH)/ holds; a student edits their copies in chapters/$(CH)/)
-# OUT  where everything goes: $(OUT)/tests, $(OUT)/drivers/*, $(OUT)/bench
+# OUT  where the programs go: $(OUT)/tests, $(OUT)/drivers/*, $(OUT)/bench
+# OBJ  where objects go (default build/obj): build/obj/VARIANT/PATH.o, named
+#      by their source's path, so the objects of files common to every tree
+#      are compiled once and shared, and a tree's own files never collide.
 #
 # What a chapter is made of, by convention (a new chapter adds files, no rules):
 #   chapters/CH/*.h, *.c   contract headers and read-only support code; the
@@ -58,7 +61,8 @@ drivers := $(wildcard tests/$(CH)/tsan_*.c)
 benchlib := $(wildcard harness/bench*.c)
 workload := $(wildcard harness/$(CH).c)
 
-obj = $(patsubst %.c,$(OUT)/obj/$(1)/%.o,$(2))
+OBJ ?= build/obj
+obj = $(patsubst %.c,$(OBJ)/$(1)/%.o,$(2))
 
 targets := $(if $(tests),$(OUT)/tests) \
 	$(patsubst tests/$(CH)/%.c,$(OUT)/drivers/%,$(drivers)) \
@@ -85,12 +89,15 @@ $(OUT)/bench: $(call obj,bench,$(benchlib) $(workload) $(support) $(mine))
 	$(CC) $(REQ_CFLAGS) $(VAR_bench) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # One pattern rule per variant; sources anywhere in the tree (including a
-# hand-in copied under build/) land under $(OUT)/obj/VARIANT/ by their path.
+# hand-in copied under build/) land under $(OBJ)/VARIANT/ by their path.
 define compile
-$(OUT)/obj/$(1)/%.o: %.c
+$(OBJ)/$(1)/%.o: %.c
 	@mkdir -p $$(@D)
 	$$(CC) $$(REQ_CPPFLAGS) $$(CPPFLAGS) $$(REQ_CFLAGS) $$(VAR_$(1)) $$(CFLAGS) -MMD -MP -c -o $$@ $$<
 endef
 $(foreach v,test tsan bench,$(eval $(call compile,$(v))))
 
--include $(shell find $(OUT)/obj -name '*.d' 2>/dev/null)
+objects := $(call obj,test,$(tests) $(testlib) $(support) $(mine)) \
+	$(call obj,tsan,$(drivers) $(support) $(mine)) \
+	$(call obj,bench,$(benchlib) $(workload) $(support) $(mine))
+-include $(objects:.o=.d)

@@ -1,0 +1,219 @@
+# Makefile - a book of graded C exercises on concurrency.
+#
+# Readers:      make book       build/book.html and build/book.pdf
+# Students:     make check      your exercise files: what passes, what to fix
+# Instructors:  make grade      scores by part, and build/grade/results.json
+# Everyone:     make test       the project proves itself (CI runs this)
+# `make help` lists every target and variable.
+#
+# The chapters are found, not listed: every folder chapters/NN-name/ is one.
+# tools/chapter.mk builds one chapter against one copy of its exercise files;
+# tools/run-tests is the one test runner, tools/report the one report, the
+# harness (harness/) the one timer, tools/include.lua the one include filter.
+
+.DELETE_ON_ERROR:
+.SUFFIXES:
+SHELL := /bin/sh
+
+B := build
+CHAPTERS := $(sort $(patsubst chapters/%/,%,$(wildcard chapters/[0-9][0-9]-*/)))
+# Chapters with measurements: those with a harness/CH.c.
+MEASURED := $(filter $(patsubst harness/%.c,%,$(wildcard harness/[0-9][0-9]-*.c)),$(CHAPTERS))
+
+# make check CHAPTER=01-gil: only some chapters.
+CHAPTER ?= $(CHAPTERS)
+# Which exercise files `make bench` and `make book` measure: the reference
+# (solutions) or the student's own (chapters).
+TREE ?= solutions
+# full: the book's measurements; short: a quick run that proves the pipeline.
+PROFILE ?= full
+# make grade SUBMISSION=path/to/hand-in
+SUBMISSION ?=
+# Where make book puts book.html and book.pdf.
+BOOKDIR ?= $(B)
+# How the book's measurement notes say they were made.
+BENCH_COMMAND ?= make book
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+
+DATA := $(B)/bench/$(TREE)-$(PROFILE)
+SUBMAKE := $(MAKE) --no-print-directory -f tools/chapter.mk
+
+ifeq ($(filter $(TREE),solutions chapters),)
+$(error TREE=$(TREE): choose TREE=solutions (the reference) or TREE=chapters (your own code))
+endif
+
+all: book
+.PHONY: all help check test grade bench book html pdf clean deps-book deps-test FORCE
+
+help:
+	@echo 'Readers'
+	@echo '  make book           build/book.html and build/book.pdf, with charts measured on this machine'
+	@echo '  make html, make pdf one of the two'
+	@echo '  make book TREE=chapters   the same book, charts measured on your own exercise code'
+	@echo 'Students (edit only your exercise files, chapters/NN-name/*.c, between BEGIN/END EXERCISE)'
+	@echo '  make check          build and run the tests on your files: what passes, what fails, why, your score'
+	@echo '  make check CHAPTER=01-gil   one chapter only'
+	@echo '  make bench TREE=chapters    time your code: threads, processes, your GIL'
+	@echo 'Instructors'
+	@echo '  make grade          grade chapters/ by tests/rubric: a score table and build/grade/results.json'
+	@echo '  make grade SUBMISSION=dir   grade a hand-in: only the exercise files are taken from dir'
+	@echo 'Maintainers'
+	@echo '  make test           reference passes, skeletons fail cleanly, mutants are caught, book builds'
+	@echo '  make bench          time the reference (PROFILE=full|short), tables on stdout, data in $(B)/bench/'
+	@echo '  make clean          remove $(B)/'
+	@echo 'Variables: CHAPTER=$(CHAPTER) TREE=$(TREE) PROFILE=$(PROFILE) JOBS=$(JOBS) DEPS=skip (no package check)'
+
+deps-book deps-test:
+	@tools/deps $(patsubst deps-%,%,$@)
+
+# --- Students ---------------------------------------------------------------
+
+check: deps-test
+	@mkdir -p $(B); for ch in $(CHAPTER); do \
+		for f in solutions/$$ch/*.c; do \
+			tools/regions check $$f chapters/$$ch/$${f##*/} >$(B)/regions.txt 2>&1 || \
+			{ echo "warning: you changed chapters/$$ch/$${f##*/} outside its exercise regions;"; \
+			  echo "         the grader will not see that (make check compares it with the given code):"; \
+			  sed 's/^/         /' $(B)/regions.txt; }; \
+		done; \
+		echo "$$ch: building and testing chapters/$$ch ..."; \
+		tools/run-tests -j $(JOBS) $$ch chapters/$$ch $(B)/chapters/$$ch || exit 2; \
+	done; \
+	tools/report check $(patsubst %,$(B)/chapters/%/results.tsv,$(CHAPTER))
+
+# --- Instructors ------------------------------------------------------------
+
+grade: deps-test
+	@tools/grade -j $(JOBS) $(SUBMISSION)
+
+# --- Maintainers: make test -------------------------------------------------
+
+# Each step prints one line; the first failure stops make test.
+test: deps-test
+	@$(MAKE) --no-print-directory test-reference
+	@$(MAKE) --no-print-directory test-skeleton
+	@$(MAKE) --no-print-directory test-mutants
+	@$(MAKE) --no-print-directory test-book
+	@echo "make test: everything passed"
+
+test-reference:
+	@for ch in $(CHAPTERS); do \
+		tools/run-tests -j $(JOBS) $$ch solutions/$$ch $(B)/solutions/$$ch || exit 2; \
+	done; \
+	if tools/report expect pass $(patsubst %,$(B)/solutions/%/results.tsv,$(CHAPTERS)); then \
+		echo "test-reference: every test passes on solutions/ ($$(cat $(patsubst %,$(B)/solutions/%/results.tsv,$(CHAPTERS)) | wc -l) tests)"; \
+	else echo "test-reference: FAILED (logs in $(B)/solutions/*/logs/)"; exit 1; fi
+
+# The skeleton as committed: if chapters/ has local edits (a student's work),
+# the committed version is tested, so that make test stays meaningful.
+test-skeleton:
+	@for ch in $(CHAPTERS); do \
+		rm -rf $(B)/pristine/$$ch && mkdir -p $(B)/pristine/$$ch || exit 2; \
+		for f in solutions/$$ch/*.c; do \
+			s=chapters/$$ch/$${f##*/}; \
+			if git diff --quiet HEAD -- $$s 2>/dev/null || ! git cat-file -e HEAD:$$s 2>/dev/null; then \
+				cp $$s $(B)/pristine/$$ch/; \
+			else \
+				echo "test-skeleton: $$s has local changes; testing the committed skeleton"; \
+				git show HEAD:$$s >$(B)/pristine/$$ch/$${f##*/} || exit 2; \
+			fi; \
+			tools/regions check $$f $(B)/pristine/$$ch/$${f##*/} || \
+				{ echo "test-skeleton: $$s and $$f differ outside the exercise regions"; exit 1; }; \
+		done; \
+		tools/run-tests -j $(JOBS) $$ch $(B)/pristine/$$ch $(B)/skeleton/$$ch || exit 2; \
+		if grep -q '	build	' $(B)/skeleton/$$ch/results.tsv; then \
+			echo "test-skeleton: the $$ch skeleton does not compile cleanly:"; cat $(B)/skeleton/$$ch/build.log; exit 1; fi; \
+	done; \
+	if tools/report expect fail $(patsubst %,$(B)/skeleton/%/results.tsv,$(CHAPTERS)); then \
+		echo "test-skeleton: every skeleton compiles without warnings, agrees with its solution outside the exercise regions, and fails every test cleanly"; \
+	else echo "test-skeleton: FAILED"; exit 1; fi
+
+# Mutants: realistic wrong answers (tests/CH/mutants/*.c), each of which the
+# tests it names must catch. The reference build comes first so that the
+# objects every mutant shares exist before mutants build in parallel.
+MUTANTS := $(foreach ch,$(CHAPTERS),$(patsubst tests/$(ch)/mutants/%.c,mutant/$(ch)/%,$(wildcard tests/$(ch)/mutants/*.c)))
+test-mutants:
+	@for ch in $(CHAPTERS); do $(SUBMAKE) CH=$$ch EX=solutions/$$ch OUT=$(B)/solutions/$$ch tests >/dev/null || exit 2; done
+	@$(MAKE) --no-print-directory -j $(JOBS) $(MUTANTS) >$(B)/mutants.log 2>&1; st=$$?; \
+	cat $(B)/mutants.log | grep -v '^make'; \
+	if [ $$st = 0 ]; then echo "test-mutants: the tests catch all $(words $(MUTANTS)) mutants"; \
+	else echo "test-mutants: FAILED"; exit 1; fi
+
+mutant/%: FORCE
+	@ch=$(firstword $(subst /, ,$*)); m=$(notdir $*); src=tests/$$ch/mutants/$$m.c; \
+	files=$$(ls solutions/$$ch/*.c); file=$$(sed -n 's/^.*file:[[:space:]]*\([^[:space:]*]*\).*/\1/p' $$src | head -n 1); \
+	[ -n "$$file" ] || file=$${files##*/}; \
+	dir=$(B)/mutants/$$ch/$$m; rm -rf $$dir && mkdir -p $$dir && cp solutions/$$ch/*.c $$dir/ && \
+	tools/regions merge solutions/$$ch/$$file $$src >$$dir/$$file || exit 1; \
+	tests=$$(sed -n 's/^.*caught-by:[[:space:]]*//p' $$src | sed 's/[[:space:]]*\*\/.*//'); \
+	tools/run-tests -j 1 $$(for t in $$tests; do printf -- '-t %s ' $$t; done) $$ch $$dir $$dir/run || exit 2; \
+	tools/report caught $$src $$dir/run/results.tsv
+
+test-book:
+	@$(MAKE) --no-print-directory book PROFILE=short BOOKDIR=$(B)/test-book BENCH_COMMAND="make test" >$(B)/test-book.log 2>&1 || \
+		{ tail -n 30 $(B)/test-book.log; echo "test-book: FAILED (log: $(B)/test-book.log)"; exit 1; }
+	@echo "test-book: the book builds with the short measurement profile: $(B)/test-book/book.html, $(B)/test-book/book.pdf"
+
+# --- Measurements -----------------------------------------------------------
+
+# make bench: measure now, whatever is cached, and print the tables.
+bench: deps-book
+	@for ch in $(MEASURED); do \
+		$(SUBMAKE) CH=$$ch EX=$(TREE)/$$ch OUT=$(B)/$(TREE)/$$ch bench || exit 2; \
+		rm -f $(DATA)/$$ch/.measured; \
+	done
+	@$(MAKE) --no-print-directory $(DATA)/.figures BENCH_COMMAND="make bench TREE=$(TREE) PROFILE=$(PROFILE)"
+	@for ch in $(MEASURED); do cat $(DATA)/$$ch/env.md; echo; for t in $(DATA)/$$ch/*.md; do \
+		[ $${t##*/} = env.md ] || { cat $$t; echo; }; done; done
+
+# One chapter's measurements, redone only when its bench program or its
+# Python side changed (make bench redoes them regardless).
+$(DATA)/%/.measured: FORCE
+	@$(SUBMAKE) CH=$* EX=$(TREE)/$* OUT=$(B)/$(TREE)/$* bench
+	@if [ ! -f $@ ] || [ $(B)/$(TREE)/$*/bench -nt $@ ] || \
+	    { [ -f harness/$*.py ] && [ harness/$*.py -nt $@ ]; }; then \
+		echo "measuring chapter $* ($(TREE), $(PROFILE) profile) ..."; \
+		mkdir -p $(@D) && $(B)/$(TREE)/$*/bench run --profile $(PROFILE) --tree $(TREE) \
+			--out $(@D) --command "$(BENCH_COMMAND)" && touch $@; \
+	fi
+
+# Every table the harness wrote becomes a chart: speedup-*.tsv through
+# plots/speedup.gp, any other NAME.tsv through plots/CH-NAME.gp if it exists.
+$(DATA)/.figures: $(patsubst %,$(DATA)/%/.measured,$(MEASURED)) $(wildcard plots/*.gp)
+	@for ch in $(MEASURED); do for t in $(DATA)/$$ch/*.tsv; do \
+		n=$${t##*/}; n=$${n%.tsv}; \
+		case $$n in *.raw|env) continue ;; speedup-*) gp=plots/speedup.gp ;; *) gp=plots/$$ch-$$n.gp ;; esac; \
+		[ -f $$gp ] || continue; \
+		for ext in svg pdf; do \
+			gnuplot -e "data='$$t'" -e "out='$(DATA)/$$ch/$$n.$$ext'" $$gp || exit 1; \
+		done; \
+	done; done
+	@touch $@
+
+# --- The book ---------------------------------------------------------------
+
+BOOK_SOURCES := book.md tools/include.lua $(wildcard chapters/*/*.md chapters/*/*.[ch] \
+	solutions/*/*.c harness/*.[ch] harness/*.py plots/*.gp)
+PANDOC := pandoc --from markdown --lua-filter tools/include.lua --resource-path=.:$(DATA) \
+	--standalone --number-sections --toc --toc-depth=2 --top-level-division=chapter
+
+book: deps-book html pdf
+	@echo "make book: $(BOOKDIR)/book.html and $(BOOKDIR)/book.pdf (measurements: $(DATA))"
+html: $(BOOKDIR)/book.html
+pdf: $(BOOKDIR)/book.pdf
+
+$(BOOKDIR)/book.html: $(BOOK_SOURCES) $(DATA)/.figures tools/book.css
+	@mkdir -p $(@D)
+	$(PANDOC) --self-contained --default-image-extension=svg --css tools/book.css \
+		--metadata pagetitle="Concurrency in C" -o $@ book.md
+
+$(BOOKDIR)/book.pdf: $(BOOK_SOURCES) $(DATA)/.figures tools/book.tex
+	@mkdir -p $(@D)
+	$(PANDOC) --pdf-engine=xelatex --default-image-extension=pdf \
+		-V documentclass=report -V geometry:margin=2.2cm -V fontsize=10pt -V colorlinks \
+		-V CJKmainfont="WenQuanYi Micro Hei" -H tools/book.tex -o $@ book.md
+
+clean:
+	rm -rf $(B)
+
+FORCE:
