@@ -62,6 +62,40 @@ static void interp_fail(const struct interp_code *code, size_t pc, const char *w
 	abort();
 }
 
+/* How many values each instruction pops. */
+static const unsigned char interp_pops[] = {
+	[OP_CONST] = 0, [OP_LOAD] = 0, [OP_STORE] = 1, [OP_ADD] = 2, [OP_MUL] = 2,
+	[OP_LESS] = 2, [OP_JUMP_IF_FALSE] = 1, [OP_JUMP] = 0, [OP_SLEEP] = 1,
+	[OP_RETURN] = 1,
+};
+
+/*
+ * Check once, before running, what the loop then takes for granted: every
+ * opcode is known, every local index and jump target is in range, and the
+ * program cannot run off its end (its last instruction jumps or returns).
+ */
+static void interp_verify(const struct interp_code *code)
+{
+	size_t pc;
+
+	if (code->len == 0)
+		interp_fail(code, 0, "empty program");
+	for (pc = 0; pc < code->len; pc++) {
+		const struct interp_instr *in = &code->code[pc];
+
+		if ((unsigned)in->op > OP_RETURN)
+			interp_fail(code, pc, "unknown opcode");
+		if ((in->op == OP_LOAD || in->op == OP_STORE) &&
+		    (in->arg < 0 || in->arg >= INTERP_LOCALS))
+			interp_fail(code, pc, "local index out of range");
+		if ((in->op == OP_JUMP || in->op == OP_JUMP_IF_FALSE) &&
+		    (in->arg < 0 || (size_t)in->arg >= code->len))
+			interp_fail(code, pc, "jump out of the program");
+	}
+	if (code->code[code->len - 1].op != OP_JUMP && code->code[code->len - 1].op != OP_RETURN)
+		interp_fail(code, code->len - 1, "the program can run off its end");
+}
+
 /* The blocking call behind OP_SLEEP: arg points to the microseconds. */
 static long sleep_us(void *arg)
 {
@@ -83,24 +117,23 @@ uint64_t interp_run(const struct interp_code *code, uint64_t a, uint64_t b,
 	uint64_t stack[INTERP_STACK];
 	size_t sp = 0, pc = 0;
 
+	interp_verify(code);
 	for (;;) {
-		if (pc >= code->len)
-			interp_fail(code, pc, "jump out of the program");
 		const struct interp_instr *in = &code->code[pc++];
 		uint64_t x, y;
 
-		/* One instruction pushes at most one value. */
-		if (sp >= INTERP_STACK)
-			interp_fail(code, pc - 1, "stack overflow");
+		/* One instruction pushes at most one value, pops at most two. */
+		if (sp >= INTERP_STACK || (sp < 2 && interp_pops[in->op] > sp))
+			interp_fail(code, pc - 1, sp >= INTERP_STACK ? "stack overflow" : "stack underflow");
 		switch (in->op) {
 		case OP_CONST:
 			stack[sp++] = (uint64_t)in->arg;
 			break;
 		case OP_LOAD:
-			stack[sp++] = local[in->arg % INTERP_LOCALS];
+			stack[sp++] = local[in->arg];
 			break;
 		case OP_STORE:
-			local[in->arg % INTERP_LOCALS] = stack[--sp];
+			local[in->arg] = stack[--sp];
 			break;
 		case OP_ADD:
 			y = stack[--sp], x = stack[--sp];

@@ -98,6 +98,11 @@ void gil_drop(struct gil *g, struct gil_thread *t)
 {
 	/* BEGIN EXERCISE gil_drop: parts A and D. */
 	gil_check(pthread_mutex_lock(&g->mutex), "gil_drop: lock mutex");
+	if (!g->locked || atomic_load(&g->last_holder) != t) {
+		/* Dropping a GIL one does not hold is a bug in the caller. */
+		fprintf(stderr, "gil_drop: thread %d does not hold the GIL\n", t->id);
+		abort();
+	}
 	g->locked = false;
 	gil_check(pthread_cond_signal(&g->cond), "gil_drop: signal cond");
 	gil_check(pthread_mutex_unlock(&g->mutex), "gil_drop: unlock mutex");
