@@ -28,6 +28,8 @@ EX ?= $(error EX is not set: which folder holds the exercise files?)
 OUT ?= $(error OUT is not set: where do the programs go?)
 
 .DELETE_ON_ERROR:
+# Objects are intermediate files to make; keep them, they are shared.
+.SECONDARY:
 .SUFFIXES:
 
 comma := ,
@@ -79,6 +81,7 @@ $(mine):
 	@echo "$@: missing (chapter $(CH) needs $(exercise))" >&2; exit 1
 
 $(OUT)/tests: $(call obj,test,$(tests) $(testlib) $(support) $(mine))
+	@mkdir -p $(@D)
 	$(CC) $(REQ_CFLAGS) $(VAR_test) $(CFLAGS) $(LDFLAGS) $(LD_test) -o $@ $^ -lcriterion $(LDLIBS)
 
 $(OUT)/drivers/%: $(call obj,tsan,tests/$(CH)/%.c $(support) $(mine))
@@ -86,6 +89,7 @@ $(OUT)/drivers/%: $(call obj,tsan,tests/$(CH)/%.c $(support) $(mine))
 	$(CC) $(REQ_CFLAGS) $(VAR_tsan) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(OUT)/bench: $(call obj,bench,$(benchlib) $(workload) $(support) $(mine))
+	@mkdir -p $(@D)
 	$(CC) $(REQ_CFLAGS) $(VAR_bench) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # One pattern rule per variant; sources anywhere in the tree (including a
