@@ -1,0 +1,234 @@
+/*
+ * bench_speedup.c - the measurement of one workload: warm-up, shuffled
+ * rounds, checks, and its three files (bench_table.c writes the summaries).
+ *
+ * Method (the book's "Measuring honestly"): one discarded warm-up run per
+ * mode; then in each round every (mode, workers) configuration runs once, in
+ * an order shuffled by a recorded seed, so that a slow minute of the machine
+ * spreads over all modes instead of landing on one. A mode's speedup in a
+ * round is its baseline's wall time over its own, both from that round.
+ */
+#include "bench.h"
+
+#include <err.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* No expectation yet before the baseline's warm-up: a generous fixed cap. */
+#define WARMUP_TIMEOUT_S 300.0
+
+/* What to suspect when a Python run fails: the chapter's script. */
+static const struct bench_blame *python_blame(void)
+{
+	static char hung[256], failed[256];
+	static const struct bench_blame blame = { hung, failed };
+
+	snprintf(hung, sizeof(hung), "the Python side (%s) hung", bench_chapter.script);
+	snprintf(failed, sizeof(failed), "a bug in the Python side (%s), or a python3 "
+		 "older than 3.9", bench_chapter.script);
+	return &blame;
+}
+
+/* Parse the space-separated mode names of w, dropping Python ones if need be. */
+static int resolve_modes(const struct bench_opts *o, const struct bench_workload *w,
+			 const struct bench_modedesc **modes, int max)
+{
+	char names[256], *save = NULL, *name;
+	int n = 0;
+
+	if (snprintf(names, sizeof(names), "%s", w->modes) >= (int)sizeof(names))
+		errx(1, "workload %s: mode list too long", w->name);
+	for (name = strtok_r(names, " ", &save); name != NULL; name = strtok_r(NULL, " ", &save)) {
+		const struct bench_modedesc *m = bench_mode_find(name);
+
+		if (m == NULL)
+			errx(1, "workload %s: unknown mode %s", w->name, name);
+		if (m->kind == BENCH_PYTHON && (o->python == NULL || bench_chapter.script == NULL))
+			continue;
+		if (n == max)
+			errx(1, "workload %s: too many modes", w->name);
+		modes[n++] = m;
+	}
+	return n;
+}
+
+/* One run of one configuration. Returns 0 with its times, or -1 (reported). */
+static int run_one(const struct bench_opts *o, struct bench_run *run, double timeout_s,
+		   double *wall, double *cpu)
+{
+	const struct bench_modedesc *m = run->config->mode;
+	const struct bench_blame *blame = m->chapter ? m->chapter->blame : NULL;
+	struct bench_runspec rs = { m, run->workload, run->size, run->config->workers };
+	char label[128], workers[16], units[32], param[32];
+	char *argv[] = { (char *)o->python, (char *)bench_chapter.script, "run",
+			 (char *)run->workload->name, (char *)m->name, workers, units, param, NULL };
+	const char *wall_s, *cpu_s, *result_s;
+	uint64_t result, expected = run->workload->expected(run->size);
+	struct bench_out out;
+	int ret = -1;
+
+	snprintf(label, sizeof(label), "mode %s, %d worker%s", m->name, rs.workers,
+		 rs.workers == 1 ? "" : "s");
+	snprintf(workers, sizeof(workers), "%d", rs.workers);
+	snprintf(units, sizeof(units), "%" PRIu64, run->size->units);
+	snprintf(param, sizeof(param), "%" PRIu64, run->size->param);
+	if (m->kind == BENCH_PYTHON) {
+		blame = python_blame();
+		if (bench_call(label, blame, timeout_s, NULL, NULL, argv, &out) != 0)
+			goto out;
+	} else if (bench_call(label, blame, timeout_s, bench_run_child, &rs, NULL, &out) != 0) {
+		goto out;
+	}
+	wall_s = bench_field(&out, "wall_s");
+	cpu_s = bench_field(&out, "cpu_s");
+	result_s = bench_field(&out, "result");
+	if (wall_s == NULL || cpu_s == NULL || result_s == NULL) {
+		bench_blame_print(label, blame, false, "no BENCH line in its output");
+		goto out;
+	}
+	*wall = strtod(wall_s, NULL);
+	*cpu = strtod(cpu_s, NULL);
+	result = strtoull(result_s, NULL, 10);
+	if (result != expected) {
+		bench_blame_print(label, blame, false, "wrong result %" PRIu64 " (expected %" PRIu64 ")",
+				  result, expected);
+		goto out;
+	}
+	ret = 0;
+out:
+	bench_out_free(&out);
+	return ret;
+}
+
+void bench_plan(const struct bench_opts *o, const struct bench_workload *w,
+		struct bench_size *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->rounds = o->profile == BENCH_FULL ? 5 : 2;
+	w->size(s, o->profile, o->ncpu);
+	if (o->rounds > 0)
+		s->rounds = o->rounds;
+	if (s->workers[0] == 0 || s->rounds < 1)
+		errx(1, "workload %s: no worker counts or no rounds", w->name);
+}
+
+/* The configurations: baselines with 1 worker, other modes with each count. */
+static int make_configs(const struct bench_size *s, const struct bench_modedesc **modes,
+			int nmodes, struct bench_config *cfg)
+{
+	int i, k, n = 0;
+
+	for (i = 0; i < nmodes; i++) {
+		if (strcmp(modes[i]->name, modes[i]->baseline) == 0) {
+			cfg[n++] = (struct bench_config){ modes[i], 1, -1 };
+			continue;
+		}
+		for (k = 0; s->workers[k] != 0; k++)
+			cfg[n++] = (struct bench_config){ modes[i], s->workers[k], -1 };
+	}
+	/* Every configuration needs its baseline in the same round. */
+	for (i = 0; i < n; i++) {
+		for (k = 0; k < n; k++)
+			if (strcmp(cfg[k].mode->name, cfg[i].mode->baseline) == 0)
+				cfg[i].baseline = k;
+		if (cfg[i].baseline < 0)
+			errx(1, "mode %s needs mode %s in the same workload",
+			     cfg[i].mode->name, cfg[i].mode->baseline);
+	}
+	return n;
+}
+
+/*
+ * Warm up every mode once (its largest worker count), baselines first, and
+ * keep each baseline's time: the watchdog allows 20 times that.
+ */
+static int warm_up(const struct bench_opts *o, struct bench_run *run, double *expect)
+{
+	int pass, i, j;
+
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < run->nconfigs; i++) {
+			struct bench_config *c = &run->configs[i];
+			bool is_base = c->baseline == i;
+			double wall, cpu;
+
+			/* The last configuration of each mode has its most workers. */
+			j = i + 1;
+			if (is_base != (pass == 0) ||
+			    (j < run->nconfigs && run->configs[j].mode == c->mode))
+				continue;
+			run->config = c;
+			if (run_one(o, run, is_base ? WARMUP_TIMEOUT_S : bench_watchdog(expect[c->baseline]),
+				    &wall, &cpu) != 0)
+				return -1;
+			if (is_base)
+				expect[i] = wall;
+		}
+	}
+	return 0;
+}
+
+static void shuffle(int *v, int n, uint64_t *state)
+{
+	for (int i = n - 1; i > 0; i--) {
+		int j = (int)(bench_random(state) % (uint64_t)(i + 1)), t = v[i];
+
+		v[i] = v[j];
+		v[j] = t;
+	}
+}
+
+int bench_speedup(const struct bench_opts *o, const struct bench_workload *w)
+{
+	const struct bench_modedesc *modes[32];
+	struct bench_config cfg[32 * BENCH_MAX_COUNTS];
+	struct bench_size s;
+	struct bench_run run;
+	double expect[32 * BENCH_MAX_COUNTS];
+	uint64_t seed = o->seed;	/* each workload's order is reproducible alone */
+	int nmodes, r, i, order[32 * BENCH_MAX_COUNTS];
+
+	bench_plan(o, w, &s);
+	nmodes = resolve_modes(o, w, modes, 32);
+	memset(&run, 0, sizeof(run));
+	run.workload = w;
+	run.size = &s;
+	run.configs = cfg;
+	run.nconfigs = make_configs(&s, modes, nmodes, cfg);
+	run.rounds = s.rounds;
+	run.seed = seed;
+	run.wall = calloc((size_t)(run.nconfigs * s.rounds), sizeof(double));
+	run.cpu = calloc((size_t)(run.nconfigs * s.rounds), sizeof(double));
+	run.order = calloc((size_t)(run.nconfigs * s.rounds), sizeof(int));
+	if (run.wall == NULL || run.cpu == NULL || run.order == NULL)
+		err(1, "calloc");
+
+	bench_progress("%s: %s, %d configurations, %d rounds, warming up",
+		       w->name, s.label, run.nconfigs, s.rounds);
+	if (warm_up(o, &run, expect) != 0)
+		return -1;
+	for (r = 0; r < s.rounds; r++) {
+		double t0 = bench_now();
+
+		for (i = 0; i < run.nconfigs; i++)
+			order[i] = i;
+		shuffle(order, run.nconfigs, &seed);
+		for (i = 0; i < run.nconfigs; i++) {
+			int c = order[i], at = r * run.nconfigs + c;
+
+			run.config = &cfg[c];
+			run.order[r * run.nconfigs + i] = c;
+			if (run_one(o, &run, bench_watchdog(expect[cfg[c].baseline]),
+				    &run.wall[at], &run.cpu[at]) != 0)
+				return -1;
+		}
+		bench_progress("%s: round %d/%d: %d runs in %.1f s", w->name, r + 1,
+			       s.rounds, run.nconfigs, bench_now() - t0);
+	}
+	bench_table_write(o, &run);
+	free(run.wall);
+	free(run.cpu);
+	free(run.order);
+	return 0;
+}

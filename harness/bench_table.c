@@ -1,0 +1,179 @@
+/*
+ * bench_table.c - a workload's three files: every run (speedup-W.raw.tsv),
+ * the summary per mode and worker count (speedup-W.tsv) and the same for
+ * people (speedup-W.md). Column names are a contract: see bench.h.
+ */
+#include "bench.h"
+
+#include <err.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct summary {
+	double min, q1, median, q3, max;	/* of the per-round speedups */
+	double wall, cpu_per_wall;		/* medians over rounds */
+};
+
+/* One value per round, sorted, into the five-number summary's fields. */
+static void summarise(const struct bench_run *run, int c, struct summary *s)
+{
+	int r, n = run->nconfigs, b = run->configs[c].baseline;
+	double *sp = calloc((size_t)run->rounds, sizeof(double));
+	double *wall = calloc((size_t)run->rounds, sizeof(double));
+	double *cpw = calloc((size_t)run->rounds, sizeof(double));
+
+	if (sp == NULL || wall == NULL || cpw == NULL)
+		err(1, "calloc");
+	for (r = 0; r < run->rounds; r++) {
+		double w = run->wall[r * n + c];
+
+		sp[r] = run->wall[r * n + b] / w;
+		wall[r] = w;
+		cpw[r] = run->cpu[r * n + c] / w;
+	}
+	bench_sort(sp, (size_t)run->rounds);
+	bench_sort(wall, (size_t)run->rounds);
+	bench_sort(cpw, (size_t)run->rounds);
+	s->min = sp[0];
+	s->q1 = bench_quantile(sp, (size_t)run->rounds, 0.25);
+	s->median = bench_quantile(sp, (size_t)run->rounds, 0.5);
+	s->q3 = bench_quantile(sp, (size_t)run->rounds, 0.75);
+	s->max = sp[run->rounds - 1];
+	s->wall = bench_quantile(wall, (size_t)run->rounds, 0.5);
+	s->cpu_per_wall = bench_quantile(cpw, (size_t)run->rounds, 0.5);
+	free(sp);
+	free(wall);
+	free(cpw);
+}
+
+static void write_raw(const struct bench_opts *o, const struct bench_run *run)
+{
+	struct bench_file bf;
+	char name[128];
+	int r, i, n = run->nconfigs;
+
+	snprintf(name, sizeof(name), "speedup-%s.raw.tsv", run->workload->name);
+	bench_file_open(&bf, o->dir, name);
+	fprintf(bf.f, "round\tmode\tworkers\twall_s\tcpu_s\tresult_ok\n");
+	for (r = 0; r < run->rounds; r++) {
+		for (i = 0; i < n; i++) {
+			int c = run->order[r * n + i];
+
+			/* Only verified runs get here: a wrong result stops the harness. */
+			fprintf(bf.f, "%d\t%s\t%d\t%.6f\t%.6f\t1\n", r + 1,
+				run->configs[c].mode->name, run->configs[c].workers,
+				run->wall[r * n + c], run->cpu[r * n + c]);
+		}
+	}
+	bench_file_commit(&bf);
+}
+
+static void write_tsv(const struct bench_opts *o, const struct bench_run *run,
+		      const struct summary *sum)
+{
+	struct bench_file bf;
+	char name[128];
+	int c;
+
+	snprintf(name, sizeof(name), "speedup-%s.tsv", run->workload->name);
+	bench_file_open(&bf, o->dir, name);
+	fprintf(bf.f, "mode\tworkers\trounds\tspeedup_median\tspeedup_min\tspeedup_q1\t"
+		"speedup_q3\tspeedup_max\twall_median_s\tcpu_per_wall\n");
+	for (c = 0; c < run->nconfigs; c++)
+		fprintf(bf.f, "%s\t%d\t%d\t%.4f\t%.4f\t%.4f\t%.4f\t%.4f\t%.6f\t%.3f\n",
+			run->configs[c].mode->name, run->configs[c].workers, run->rounds,
+			sum[c].median, sum[c].min, sum[c].q1, sum[c].q3, sum[c].max,
+			sum[c].wall, sum[c].cpu_per_wall);
+	bench_file_commit(&bf);
+}
+
+/* The caption: what was measured and how, in one line. */
+static void caption(FILE *f, const struct bench_opts *o, const struct bench_run *run)
+{
+	const struct bench_config *prev = NULL;
+	int c;
+
+	fprintf(f, "Table: Workload %s, %s (%s), the work split into equal shares, one per "
+		"worker. Speedup: the baseline's wall time over the mode's in the same round "
+		"(serial for C modes, py-serial for py- modes), median (min–max) of %d rounds; "
+		"each round ran every configuration once in a shuffled order (seed %llu), "
+		"after one discarded warm-up run per mode. CPU/wall: user + system time, "
+		"children included, over wall time. Modes:",
+		run->workload->name, run->workload->what, run->size->label, run->rounds,
+		(unsigned long long)o->seed);
+	for (c = 0; c < run->nconfigs; c++) {
+		if (prev != NULL && prev->mode == run->configs[c].mode)
+			continue;
+		prev = &run->configs[c];
+		fprintf(f, "%s %s: %s", c ? ";" : "", prev->mode->name, prev->mode->what);
+	}
+	fprintf(f, ".\n");
+}
+
+/*
+ * One worker in any mode should cost about what the serial baseline costs;
+ * if it does not, the mode is measuring something else (toolchain.md).
+ */
+static void notes(FILE *f, const struct bench_opts *o, const struct bench_run *run,
+		  const struct summary *sum)
+{
+	int c;
+
+	for (c = 0; c < run->nconfigs; c++) {
+		const struct bench_config *cf = &run->configs[c];
+		double sp = sum[c].median;
+
+		if (cf->workers != 1 || cf->baseline == c || (sp > 0.9 && sp < 1.1))
+			continue;
+		fprintf(f, "\nNote: %s with 1 worker ran at %.2fx the speed of %s (median); "
+			"1 worker should cost about the same as the baseline.\n",
+			cf->mode->name, sp, cf->mode->baseline);
+		bench_progress("%s: note: %s with 1 worker ran at %.2fx the speed of %s",
+			       run->workload->name, cf->mode->name, sp, cf->mode->baseline);
+	}
+	if (o->python == NULL)
+		fprintf(f, "\nCPython not measured: python3 not found.\n");
+}
+
+static void write_md(const struct bench_opts *o, const struct bench_run *run,
+		     const struct summary *sum)
+{
+	struct bench_file bf;
+	char name[128], wall[32];
+	int c;
+
+	snprintf(name, sizeof(name), "speedup-%s.md", run->workload->name);
+	bench_file_open(&bf, o->dir, name);
+	fprintf(bf.f, "| mode | workers | speedup, median (min–max) | median wall time | CPU/wall |\n"
+		"|:-----|--------:|--------------------------:|-----------------:|---------:|\n");
+	for (c = 0; c < run->nconfigs; c++) {
+		bench_fmt_time(wall, sizeof(wall), sum[c].wall);
+		fprintf(bf.f, "| %s | %d | ", run->configs[c].mode->name, run->configs[c].workers);
+		if (run->configs[c].baseline == c)
+			fprintf(bf.f, "1.00x (baseline)");
+		else
+			fprintf(bf.f, "%.2fx (%.2f–%.2f)", sum[c].median, sum[c].min, sum[c].max);
+		fprintf(bf.f, " | %s | %.2f |\n", wall, sum[c].cpu_per_wall);
+	}
+	fprintf(bf.f, "\n");
+	caption(bf.f, o, run);
+	notes(bf.f, o, run, sum);
+	bench_file_commit(&bf);
+}
+
+void bench_table_write(const struct bench_opts *o, const struct bench_run *run)
+{
+	struct summary *sum = calloc((size_t)run->nconfigs, sizeof(*sum));
+	int c;
+
+	if (sum == NULL)
+		err(1, "calloc");
+	for (c = 0; c < run->nconfigs; c++)
+		summarise(run, c, &sum[c]);
+	write_raw(o, run);
+	write_tsv(o, run, sum);
+	write_md(o, run, sum);
+	bench_progress("%s: wrote %s/speedup-%s.tsv, .raw.tsv and .md", run->workload->name,
+		       o->dir, run->workload->name);
+	free(sum);
+}

@@ -1,0 +1,94 @@
+# plots/speedup.gp - every speedup chart of every chapter, from the
+# harness's speedup-W.tsv (columns: see harness/bench.h):
+#
+#   gnuplot -e "data='DIR/speedup-cpu.tsv'" -e "out='DIR/speedup-cpu.svg'" plots/speedup.gp
+#
+# out ending in .svg: SVG for the HTML book; in .pdf: PDF (cairo) for the
+# PDF book, 16 cm wide. Both are vector. Optional: -e "title='...'".
+#
+# One line per mode: the median speedup over the rounds, bars from the
+# slowest to the fastest round, and the ideal speedup (= workers) dashed.
+# Modes are read from the data, so a chapter's own modes appear by
+# themselves and Python modes simply vanish when python3 was absent. A
+# mode and its py- twin share a colour; Python modes are dashed. Baselines
+# (serial, py-serial) are one point at (1, 1) by definition: left out.
+
+if (!exists("data") || !exists("out")) {
+	print "usage: gnuplot -e \"data='speedup-W.tsv'\" -e \"out='speedup-W.svg|pdf'\" plots/speedup.gp"
+	exit status 2
+}
+ext = out[strlen(out) - 2:]
+if (ext eq "svg") {
+	set terminal svg size 760,470 dynamic enhanced font "Helvetica,14" background "white"
+} else {
+	if (ext eq "pdf") {
+		set terminal pdfcairo size 16cm,9.5cm enhanced font "Helvetica,10"
+	} else {
+		print "plots/speedup.gp: out must end in .svg or .pdf: ", out
+		exit status 2
+	}
+}
+set output out
+
+set datafile separator "\t"
+set datafile columnheaders
+# Rows of other modes become NaN; as "missing" they do not break the lines.
+set datafile missing NaN
+set encoding utf8
+
+# The modes in the order of the file, without baselines, and their
+# colours: one per name with any "py-" prefix removed.
+base(m) = (m[1:3] eq "py-") ? m[4:] : m
+is_baseline(m) = (base(m) eq "serial")
+index_of(list, w, i) = (i > words(list)) ? 0 : (word(list, i) eq w ? i : index_of(list, w, i + 1))
+modes = ""
+bases = ""
+stats data using (m = strcol(1), \
+	(!is_baseline(m) && index_of(modes, m, 1) == 0) ? (modes = modes . " " . m, 0) : 0, \
+	(!is_baseline(m) && index_of(bases, base(m), 1) == 0) ? (bases = bases . " " . base(m), 0) : 0, \
+	$2) nooutput
+max_workers = STATS_max
+n = words(modes)
+if (n == 0) {
+	print "plots/speedup.gp: no mode other than a baseline in ", data
+	exit status 1
+}
+
+# Okabe-Ito colours, distinguishable with any colour vision.
+colours = "#0072B2 #D55E00 #009E73 #CC79A7 #E69F00 #56B4E9 #000000"
+colour(m) = word(colours, (index_of(bases, base(m), 1) - 1) % words(colours) + 1)
+dash(m) = (m[1:3] eq "py-") ? 2 : 1
+point(m) = (m[1:3] eq "py-") ? 6 : 7
+
+# Many worker counts (1, 2, 4, 8, 16): logarithmic axes, on which the
+# ideal line is straight and the counts evenly spaced.
+if (max_workers >= 8) {
+	set logscale xy 2
+	set xrange [0.8:max_workers * 1.25]
+	set yrange [0.5:max_workers * 1.25]
+	set xtics 1, 2
+	set ytics 1, 2
+	# Nudge the modes sideways so that their bars do not hide each other.
+	shift(x, i) = x * (1 + 0.035 * (i - (n + 1) / 2.0))
+} else {
+	set xrange [0.6:max_workers + 0.4]
+	set yrange [0:max_workers + 0.5]
+	set xtics 1
+	set ytics 1
+	shift(x, i) = x + 0.05 * (i - (n + 1) / 2.0)
+}
+set format y "%gx"
+set xlabel "workers (threads or processes)"
+set ylabel "speedup over serial (median; bars: min–max)"
+set grid back lc rgb "#dddddd"
+set key top left Left reverse spacing 1.1 box lc rgb "#bbbbbb" opaque
+set border 3
+set tics nomirror
+set bars small
+if (exists("title")) { set title title }
+
+plot for [i = 1:n] data using \
+	(strcol(1) eq word(modes, i) ? shift($2, i) : NaN):4:5:8 \
+	with yerrorlines lw 2 dt dash(word(modes, i)) pt point(word(modes, i)) ps 0.8 \
+	lc rgb colour(word(modes, i)) title word(modes, i), \
+	x with lines dt 3 lw 1.5 lc rgb "#777777" title "ideal: speedup = workers"
