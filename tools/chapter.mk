@@ -51,8 +51,9 @@ WRAP := pthread_mutex_lock pthread_mutex_unlock pthread_cond_signal \
 LD_test := $(patsubst %,-Wl$(comma)--wrap=%,$(WRAP))
 # tsan: plain driver programs (Criterion cannot run under ThreadSanitizer).
 VAR_tsan := -O1 -g -fsanitize=thread
-# bench: the harness, optimised, no sanitizer.
+# bench: the harness, optimised, no sanitizer. It records its own flags.
 VAR_bench := -O2 -g
+DEF_bench = -DBENCH_CFLAGS='"$(strip $(REQ_CFLAGS) $(VAR_bench) $(CFLAGS))"'
 
 exercise := $(notdir $(wildcard solutions/$(CH)/*.c))
 support := $(filter-out $(addprefix chapters/$(CH)/,$(exercise)),$(wildcard chapters/$(CH)/*.c))
@@ -97,7 +98,7 @@ $(OUT)/bench: $(call obj,bench,$(benchlib) $(workload) $(support) $(mine))
 define compile
 $(OBJ)/$(1)/%.o: %.c
 	@mkdir -p $$(@D)
-	$$(CC) $$(REQ_CPPFLAGS) $$(CPPFLAGS) $$(REQ_CFLAGS) $$(VAR_$(1)) $$(CFLAGS) -MMD -MP -c -o $$@ $$<
+	$$(CC) $$(REQ_CPPFLAGS) $$(DEF_$(1)) $$(CPPFLAGS) $$(REQ_CFLAGS) $$(VAR_$(1)) $$(CFLAGS) -MMD -MP -c -o $$@ $$<
 endef
 $(foreach v,test tsan bench,$(eval $(call compile,$(v))))
 
