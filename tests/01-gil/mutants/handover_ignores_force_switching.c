@@ -1,0 +1,35 @@
+/*
+ * handover_ignores_force_switching.c - a mutant: a wrong answer a student might write.
+ *
+ * mistake: gil_drop() waits for the hand-over whenever a drop was requested, even with force_switching off
+ * caught-by: forced_switch/drop_does_not_wait_without_force_switching
+ *
+ * force_switching exists so the harness can measure the GIL without the
+ * hand-over; ignoring it makes gil_drop() wait when told not to.
+ */
+
+	/* BEGIN EXERCISE gil_drop: parts A and D. */
+	gil_check(pthread_mutex_lock(&g->mutex), "gil_drop: lock mutex");
+	if (!g->locked || atomic_load(&g->last_holder) != t) {
+		/* Dropping a GIL one does not hold is a bug in the caller. */
+		fprintf(stderr, "gil_drop: thread %d does not hold the GIL\n", t->id);
+		abort();
+	}
+	g->locked = false;
+	gil_check(pthread_cond_signal(&g->cond), "gil_drop: signal cond");
+	gil_check(pthread_mutex_unlock(&g->mutex), "gil_drop: unlock mutex");
+
+	/*
+	 * Forced switching: if a waiter asked for the GIL, do not return (and
+	 * perhaps take it straight back while the waiter is still waking up)
+	 * until somebody else has taken it. Only switch_mutex is held here:
+	 * taking mutex inside it would invert gil_take()'s lock order.
+	 */
+	if (atomic_load(&g->drop_request)) {
+		gil_check(pthread_mutex_lock(&g->switch_mutex), "gil_drop: lock switch_mutex");
+		while (atomic_load(&g->last_holder) == t)
+			gil_check(pthread_cond_wait(&g->switch_cond, &g->switch_mutex),
+				  "gil_drop: wait on switch_cond");
+		gil_check(pthread_mutex_unlock(&g->switch_mutex), "gil_drop: unlock switch_mutex");
+	}
+	/* END EXERCISE gil_drop */

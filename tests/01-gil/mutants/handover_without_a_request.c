@@ -1,0 +1,35 @@
+/*
+ * handover_without_a_request.c - a mutant: a wrong answer a student might write.
+ *
+ * mistake: gil_drop() waits for a hand-over on every drop, even when nobody asked for the GIL
+ * caught-by: forced_switch/drop_does_not_wait_without_a_request
+ *
+ * With no waiter, nobody will ever take the GIL, and the last thread to drop
+ * it waits for ever.
+ */
+
+	/* BEGIN EXERCISE gil_drop: parts A and D. */
+	gil_check(pthread_mutex_lock(&g->mutex), "gil_drop: lock mutex");
+	if (!g->locked || atomic_load(&g->last_holder) != t) {
+		/* Dropping a GIL one does not hold is a bug in the caller. */
+		fprintf(stderr, "gil_drop: thread %d does not hold the GIL\n", t->id);
+		abort();
+	}
+	g->locked = false;
+	gil_check(pthread_cond_signal(&g->cond), "gil_drop: signal cond");
+	gil_check(pthread_mutex_unlock(&g->mutex), "gil_drop: unlock mutex");
+
+	/*
+	 * Forced switching: if a waiter asked for the GIL, do not return (and
+	 * perhaps take it straight back while the waiter is still waking up)
+	 * until somebody else has taken it. Only switch_mutex is held here:
+	 * taking mutex inside it would invert gil_take()'s lock order.
+	 */
+	if (g->force_switching) {
+		gil_check(pthread_mutex_lock(&g->switch_mutex), "gil_drop: lock switch_mutex");
+		while (atomic_load(&g->last_holder) == t)
+			gil_check(pthread_cond_wait(&g->switch_cond, &g->switch_mutex),
+				  "gil_drop: wait on switch_cond");
+		gil_check(pthread_mutex_unlock(&g->switch_mutex), "gil_drop: unlock switch_mutex");
+	}
+	/* END EXERCISE gil_drop */

@@ -1,0 +1,48 @@
+/*
+ * take_does_not_signal_switch_cond.c - a mutant: a wrong answer a student might write.
+ *
+ * mistake: gil_take() changes last_holder but never signals switch_cond
+ * caught-by: forced_switch/drop_waits_until_another_thread_took_the_gil
+ *
+ * gil_drop() waits on switch_cond for the hand-over; nobody wakes it, so the
+ * dropping thread sleeps until the end of time (or of the test).
+ */
+
+	/* BEGIN EXERCISE gil_take: parts A, B and D. */
+	gil_check(pthread_mutex_lock(&g->mutex), "gil_take: lock mutex");
+	while (g->locked) {
+		unsigned long seen = g->switch_number;
+		struct timespec deadline = gil_deadline(g->interval_us);
+		int err = pthread_cond_timedwait(&g->cond, &g->mutex, &deadline);
+
+		if (err == ETIMEDOUT) {
+			/*
+			 * A whole interval went by. If the GIL is still held
+			 * and nobody switched meanwhile, ask the holder to let
+			 * go. Then wait again: the loop re-checks locked.
+			 */
+			if (g->locked && g->switch_number == seen) {
+				atomic_store(&g->drop_request, true);
+				g->drop_requests++;
+			}
+		} else {
+			gil_check(err, "gil_take: wait on cond");
+		}
+	}
+	g->locked = true;
+
+	/*
+	 * last_holder changes under switch_mutex too, so that a thread waiting
+	 * in gil_drop() for the hand-over cannot miss it (no lost wake-up).
+	 * Lock order: mutex, then switch_mutex.
+	 */
+	gil_check(pthread_mutex_lock(&g->switch_mutex), "gil_take: lock switch_mutex");
+	if (atomic_load(&g->last_holder) != t) {
+		atomic_store(&g->last_holder, t);
+		g->switch_number++;
+	}
+	gil_check(pthread_mutex_unlock(&g->switch_mutex), "gil_take: unlock switch_mutex");
+
+	atomic_store(&g->drop_request, false);
+	gil_check(pthread_mutex_unlock(&g->mutex), "gil_take: unlock mutex");
+	/* END EXERCISE gil_take */

@@ -1,0 +1,252 @@
+/*
+ * test_drop_request.c - Part B: timed waits and the drop request.
+ *
+ * A waiter waits one switch interval at a time. When a whole interval
+ * passes with the GIL still held by the same thread, it sets drop_request
+ * (and counts it in drop_requests) to ask the holder to let go; gil_take()
+ * clears the request once the GIL changes hands. In every scenario here the
+ * holder never yields, so nothing but the waiter's timeouts can set it.
+ */
+#include "gil_test.h"
+
+TestSuite(drop_request, .fini = test_finished, .timeout = CHECK_TIMEOUT_S);
+
+/* Worker 0 holds the GIL, workers 1 (and 2) wait for it. */
+static struct req {
+	struct gt gt;
+	atomic_bool held;		/* Worker 0 holds the GIL. */
+	atomic_bool first_served;	/* A waiter got the GIL from worker 0. */
+} req;
+
+/* A bound of many intervals for things that must happen "after one". */
+#define REQ_BOUND_MS 2000
+
+/* Worker 0: hold the GIL until a waiter has set drop_request. */
+static void hold_until_requested(struct req *r)
+{
+	uint64_t start = timing_now_ns();
+
+	while (!atomic_load(&r->gt.g.drop_request))
+		workers_poll(start, REQ_BOUND_MS,
+			     "g->drop_request was still false after worker 1 had waited %d ms "
+			     "(%d switch intervals) in gil_take() for a GIL that nobody "
+			     "dropped: wait with pthread_cond_timedwait() for one interval at "
+			     "a time (gil_deadline(g->interval_us)), and when the wait times "
+			     "out with the GIL still held and switch_number unchanged, set "
+			     "g->drop_request (" GT_GIL_C ", gil_take, part B)",
+			     REQ_BOUND_MS, (int)(REQ_BOUND_MS * 1000 / r->gt.g.interval_us));
+}
+
+/* Worker 1 (and 2): wait for worker 0 to hold the GIL, then take it. */
+static void waiter(struct req *r, int id)
+{
+	gt_wait_flag(&r->held);
+	gt_take(&r->gt, id);
+	gt_drop(&r->gt, id);
+}
+
+static void set_body(int id, void *ctx)
+{
+	struct req *r = ctx;
+
+	if (id != 0) {
+		waiter(r, id);
+		return;
+	}
+	gt_take(&r->gt, 0);
+	atomic_store(&r->held, true);
+	gt_wait_phase(1, GT_IN_TAKE);
+	hold_until_requested(r);
+	gt_drop(&r->gt, 0);
+}
+
+Test(drop_request, set_after_a_waiter_waits_an_interval)
+{
+	gt_init(&req.gt, 2000, false);
+	gt_run(&req.gt, "worker 1 waits while worker 0 holds the GIL", 2, set_body, &req);
+	gt_fini(&req.gt);
+}
+
+static void count_body(int id, void *ctx)
+{
+	struct req *r = ctx;
+	struct gt_state st;
+
+	if (id != 0) {
+		waiter(r, id);
+		return;
+	}
+	gt_take(&r->gt, 0);
+	atomic_store(&r->held, true);
+	gt_wait_phase(1, GT_IN_TAKE);
+	hold_until_requested(r);
+	gt_read(&r->gt, &st, "gil_take()");
+	gt_drop(&r->gt, 0);
+	if (st.drop_requests == 0)
+		workers_fail("g->drop_request is set but g->drop_requests is still 0: count "
+			     "every request in g->drop_requests, with g->mutex held, where you "
+			     "set g->drop_request (" GT_GIL_C ", gil_take, part B)");
+}
+
+Test(drop_request, counted_in_drop_requests)
+{
+	gt_init(&req.gt, 2000, false);
+	gt_run(&req.gt, "worker 1 waits while worker 0 holds the GIL", 2, count_body, &req);
+	gt_fini(&req.gt);
+}
+
+/*
+ * One-directional: with an interval of a minute, no request may appear in
+ * the first 200 ms of waiting, however slow the machine is.
+ */
+static void early_body(int id, void *ctx)
+{
+	struct req *r = ctx;
+	struct gt_state st;
+
+	if (id != 0) {
+		waiter(r, id);
+		return;
+	}
+	gt_take(&r->gt, 0);
+	atomic_store(&r->held, true);
+	gt_wait_phase(1, GT_IN_TAKE);
+	workers_wait_blocked(1, 500);
+	timing_sleep_us(200000);
+	gt_read(&r->gt, &st, "gil_take()");
+	gt_drop(&r->gt, 0);
+	if (st.drop_request || st.drop_requests != 0)
+		workers_fail("a waiter set g->drop_request (drop_requests = %lu) after "
+			     "waiting only 200 ms of a %ld s switch interval: ask the holder "
+			     "to let go only when a whole interval has passed, that is when "
+			     "pthread_cond_timedwait() returns ETIMEDOUT (" GT_GIL_C
+			     ", gil_take, part B)", st.drop_requests,
+			     r->gt.g.interval_us / 1000000);
+}
+
+Test(drop_request, not_set_before_an_interval_has_passed)
+{
+	gt_init(&req.gt, GT_NEVER_US, false);
+	gt_run(&req.gt, "worker 1 waits 200 ms while worker 0 holds the GIL", 2,
+	       early_body, &req);
+	gt_fini(&req.gt);
+}
+
+static void cleared_body(int id, void *ctx)
+{
+	struct req *r = ctx;
+	struct gt_state st;
+
+	if (id == 0) {
+		gt_take(&r->gt, 0);
+		atomic_store(&r->held, true);
+		gt_wait_phase(1, GT_IN_TAKE);
+		hold_until_requested(r);
+		gt_drop(&r->gt, 0);
+		return;
+	}
+	gt_wait_flag(&r->held);
+	gt_take(&r->gt, 1);
+	/* Worker 0 is gone, so no one else can have set it again. */
+	gt_read(&r->gt, &st, "gil_take()");
+	if (st.drop_request)
+		workers_fail("g->drop_request is still true after gil_take() returned in "
+			     "the waiter that asked for the GIL: clear it once you hold the "
+			     "GIL, or the new holder will give the GIL up at its first "
+			     "gil_yield() for a request that was already served (" GT_GIL_C
+			     ", gil_take, part B)");
+	gt_drop(&r->gt, 1);
+}
+
+Test(drop_request, cleared_by_gil_take)
+{
+	gt_init(&req.gt, 2000, false);
+	gt_run(&req.gt, "worker 1 asks for the GIL and gets it", 2, cleared_body, &req);
+	gt_fini(&req.gt);
+}
+
+/*
+ * An `if` where a `while` belongs: after a timeout the waiter must wait
+ * again, not take a GIL that is still held. The holder keeps it for 100
+ * intervals after the waiter went to sleep; gt_take() reports a waiter
+ * that returns meanwhile as a second holder.
+ */
+static void again_body(int id, void *ctx)
+{
+	struct req *r = ctx;
+
+	if (id != 0) {
+		waiter(r, id);
+		return;
+	}
+	gt_take(&r->gt, 0);
+	atomic_store(&r->held, true);
+	gt_wait_phase(1, GT_IN_TAKE);
+	workers_wait_blocked(1, 500);
+	timing_sleep_us(100 * r->gt.g.interval_us);
+	gt_drop(&r->gt, 0);
+}
+
+Test(drop_request, waiter_keeps_waiting_after_a_timeout)
+{
+	gt_init(&req.gt, 1000, false);
+	gt_run(&req.gt, "worker 1 waits 100 intervals while worker 0 holds the GIL", 2,
+	       again_body, &req);
+	gt_fini(&req.gt);
+}
+
+/*
+ * A request means "nobody switched for a whole interval". Here two threads
+ * wait; the holder drops; one waiter (the new holder) takes the GIL, and the
+ * other sleeps on: its current wait began before that switch, so when it
+ * times out the holder has changed and it must not ask. The new holder
+ * keeps the GIL for one and a half intervals, past that timeout but before
+ * the sleeper's next one could rightly ask, and then checks.
+ */
+#define SWITCH_INTERVAL_US 200000
+
+static void switch_body(int id, void *ctx)
+{
+	struct req *r = ctx;
+	struct gt_state before, after;
+
+	if (id == 0) {
+		gt_take(&r->gt, 0);
+		atomic_store(&r->held, true);
+		gt_wait_phase(1, GT_IN_TAKE);
+		workers_wait_blocked(1, 500);
+		gt_wait_phase(2, GT_IN_TAKE);
+		workers_wait_blocked(2, 500);
+		gt_drop(&r->gt, 0);
+		return;
+	}
+	gt_wait_flag(&r->held);
+	if (id == 2)
+		gt_wait_phase(1, GT_IN_TAKE);
+	gt_take(&r->gt, id);
+	if (atomic_exchange(&r->first_served, true)) {
+		/* The second to get the GIL: nothing to check. */
+		gt_drop(&r->gt, id);
+		return;
+	}
+	/* Requests made before the switch (a slow machine) are not counted. */
+	gt_read(&r->gt, &before, "gil_take()");
+	timing_sleep_us(SWITCH_INTERVAL_US * 3 / 2);
+	gt_read(&r->gt, &after, "gil_take()");
+	gt_drop(&r->gt, id);
+	if (after.drop_requests != before.drop_requests || after.drop_request)
+		workers_fail("worker %d set g->drop_request although the holder had changed "
+			     "during its wait (switch_number went from %lu to %lu): a waiter "
+			     "may ask for the GIL only when a whole interval passed with no "
+			     "switch. Remember switch_number before each wait and compare "
+			     "after a timeout (" GT_GIL_C ", gil_take, part B)",
+			     3 - id, before.switch_number - 1, before.switch_number);
+}
+
+Test(drop_request, not_set_when_the_holder_changed_during_the_wait)
+{
+	gt_init(&req.gt, SWITCH_INTERVAL_US, false);
+	gt_run(&req.gt, "the GIL passes from worker 0 to one of two waiters", 3,
+	       switch_body, &req);
+	gt_fini(&req.gt);
+}

@@ -1,0 +1,180 @@
+/*
+ * test_forced_switch.c - Part D: forced switching, the hand-over.
+ *
+ * When a waiter asked for the GIL (drop_request) and force_switching is on,
+ * gil_drop() returns only once another thread has taken the GIL, so the
+ * dropping thread cannot take it straight back. The hand-over is a second
+ * condition wait, on switch_cond, with its own lost wake-up and its own
+ * lock-order trap.
+ */
+#include "gil_test.h"
+
+TestSuite(forced_switch, .fini = test_finished, .timeout = CHECK_TIMEOUT_S);
+
+static struct fsw {
+	struct gt gt;
+	atomic_int round;		/* Worker 0 holds the GIL for this round. */
+	atomic_int done;		/* Worker 1 had the GIL in this many rounds. */
+} fsw;
+
+/* Worker 0, holding the GIL: wait until worker 1's timeout asked for it. */
+static void wait_for_request(struct fsw *f)
+{
+	uint64_t start = timing_now_ns();
+
+	while (!atomic_load(&f->gt.g.drop_request))
+		workers_poll(start, 2000,
+			     "g->drop_request stayed false while worker 1 waited 2 s for the "
+			     "GIL: the request comes from gil_take()'s timed wait (" GT_GIL_C
+			     ", gil_take, part B)");
+}
+
+/*
+ * Worker 1 is slowed at each of its lock and signal calls (sched_noise.h),
+ * so after it wakes up it needs tens of milliseconds to finish gil_take():
+ * a gil_drop() that does not wait for the hand-over returns long before.
+ */
+static void handover_body(int id, void *ctx)
+{
+	struct fsw *f = ctx;
+	struct gil_thread *last;
+
+	if (id == 1) {
+		gt_wait_count(&f->round, 1);
+		sched_slow_thread(20000);
+		gt_take(&f->gt, 1);
+		sched_slow_thread(0);
+		gt_drop(&f->gt, 1);
+		return;
+	}
+	gt_take(&f->gt, 0);
+	atomic_store(&f->round, 1);
+	gt_wait_phase(1, GT_IN_TAKE);
+	wait_for_request(f);
+	gt_drop(&f->gt, 0);
+	last = atomic_load(&f->gt.g.last_holder);
+	if (last == &f->gt.th[0])
+		workers_fail("gil_drop() returned while a drop was requested and no other "
+			     "thread had taken the GIL yet (g->last_holder was still the "
+			     "caller): with force_switching on and g->drop_request set, wait "
+			     "on g->switch_cond, holding g->switch_mutex, until last_holder "
+			     "is another thread (" GT_GIL_C ", gil_drop, part D)");
+}
+
+Test(forced_switch, drop_waits_until_another_thread_took_the_gil)
+{
+	gt_init(&fsw.gt, 2000, true);
+	gt_run(&fsw.gt, "worker 0 drops the GIL that worker 1 asked for", 2,
+	       handover_body, &fsw);
+	gt_fini(&fsw.gt);
+}
+
+/*
+ * The lost hand-over: gil_drop() checks last_holder, the waiter takes the
+ * GIL and signals switch_cond, and only then gil_drop() starts waiting, for
+ * ever. Here the dropping thread is slowed at its lock calls, which opens
+ * exactly that window when the check is made before switch_mutex is
+ * locked. Three rounds, in case the waiter wins a race in one of them.
+ */
+#define HANDOVER_ROUNDS 3
+
+static void lost_body(int id, void *ctx)
+{
+	struct fsw *f = ctx;
+
+	for (int r = 1; r <= HANDOVER_ROUNDS; r++) {
+		if (id == 1) {
+			gt_wait_count(&f->round, r);
+			gt_take(&f->gt, 1);
+			gt_drop(&f->gt, 1);
+			atomic_store(&f->done, r);
+			continue;
+		}
+		gt_take(&f->gt, 0);
+		atomic_store(&f->round, r);
+		gt_wait_phase(1, GT_IN_TAKE);
+		wait_for_request(f);
+		sched_slow_thread(10000);
+		gt_drop(&f->gt, 0);
+		sched_slow_thread(0);
+		gt_wait_count(&f->done, r);
+	}
+}
+
+Test(forced_switch, handover_wakeup_is_not_lost)
+{
+	gt_init(&fsw.gt, 2000, true);
+	gt_run(&fsw.gt, "worker 0 hands the GIL over to worker 1, three times", 2,
+	       lost_body, &fsw);
+	gt_fini(&fsw.gt);
+}
+
+/* A request is pending but nobody waits: set by hand, as a waiter would. */
+static void no_force_body(int id, void *ctx)
+{
+	struct gt *s = ctx;
+
+	gt_take(s, id);
+	atomic_store(&s->g.drop_request, true);
+	gt_drop(s, id);
+}
+
+Test(forced_switch, drop_does_not_wait_without_force_switching)
+{
+	gt_init(&fsw.gt, GT_NEVER_US, false);
+	gt_run(&fsw.gt, "one thread drops the GIL with a request pending and "
+	       "force_switching off", 1, no_force_body, &fsw.gt);
+	gt_fini(&fsw.gt);
+}
+
+static void no_request_body(int id, void *ctx)
+{
+	struct gt *s = ctx;
+
+	gt_take(s, id);
+	gt_drop(s, id);
+}
+
+Test(forced_switch, drop_does_not_wait_without_a_request)
+{
+	gt_init(&fsw.gt, GT_NEVER_US, true);
+	gt_run(&fsw.gt, "one thread drops the GIL with no request and force_switching on",
+	       1, no_request_body, &fsw.gt);
+	gt_fini(&fsw.gt);
+}
+
+/*
+ * Four threads run bytecode, yield and hand the GIL over to each other
+ * hundreds of times a second with scheduling noise on: gil_take() holds
+ * g->mutex while it takes switch_mutex, so a gil_drop() that takes
+ * g->mutex while holding switch_mutex deadlocks here within a second.
+ */
+#define CONTENDERS 4
+#define CONTENTION_MS 1000
+
+static void contention_body(int id, void *ctx)
+{
+	struct gt *s = ctx;
+	uint64_t start = timing_now_ns();
+	uint64_t i = 0;
+
+	while (timing_ms_since(start) < CONTENTION_MS) {
+		gt_take(s, id);
+		gt_sum_squares(s, id, i, i + 300);
+		gt_yield(s, id);
+		gt_drop(s, id);
+		i += 300;
+	}
+}
+
+Test(forced_switch, no_deadlock_under_contention)
+{
+	gt_init(&fsw.gt, 200, true);
+	fsw.gt.hint = "threads take, yield and drop the GIL in a loop with forced "
+		      "switching on: look for a lock-order problem or a lost wake-up.";
+	sched_chaos(true);
+	gt_run(&fsw.gt, "four threads hand the GIL around for 1 s, with noise",
+	       CONTENDERS, contention_body, &fsw.gt);
+	sched_chaos(false);
+	gt_fini(&fsw.gt);
+}

@@ -1,0 +1,315 @@
+/*
+ * tsan_stress.c - Part F: the whole GIL under ThreadSanitizer.
+ *
+ * A plain program, built with -fsanitize=thread (Criterion cannot run
+ * under TSan): four threads share one GIL with forced switching on and a
+ * 1 ms switch interval, and for about a second each runs bytecode (the sum
+ * of squares, and in two of them the sleeping program), yields, makes
+ * blocking calls, and drops and takes the GIL again.
+ *
+ * It checks behaviour itself and exits 1 with a message on the first
+ * violation: two holders at once, a wrong result, a lost update of a
+ * counter that only GIL holders touch, or a run stuck for WATCHDOG_S
+ * seconds (then it says what each thread was doing). ThreadSanitizer adds
+ * what no test can see: an access to shared memory that no lock orders,
+ * reported on stderr and turned into exit status 66 (TSan's default
+ * exitcode, which tools/run-tests also sets), even when the run happened
+ * to give the right answers.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "gil.h"
+#include "interp.h"
+
+#define THREADS 4
+#define RUN_MS 1000
+#define WATCHDOG_S 10
+#define INTERVAL_US 1000
+
+static struct gil gil;
+static struct gil_thread th[THREADS];
+static pid_t tids[THREADS];
+static _Atomic(const char *) phase[THREADS];
+static atomic_int holder = -1;		/* Between a checked take and drop. */
+static atomic_int finished;
+
+/*
+ * Touched only by the thread holding the GIL, with no lock of its own: if
+ * the GIL does not order its holders, TSan reports a race here and
+ * increments get lost.
+ */
+static unsigned long guarded;
+static unsigned long added[THREADS];	/* Each thread's own share of guarded. */
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * Report a violation and stop at once: the other threads may be stuck. The
+ * first report wins; a thread failing after it waits for the exit.
+ */
+static _Noreturn void fail(const char *fmt, ...)
+{
+	static atomic_flag failing = ATOMIC_FLAG_INIT;
+	va_list ap;
+
+	if (atomic_flag_test_and_set(&failing)) {
+		for (;;)
+			pause();
+	}
+	fprintf(stderr, "tsan_stress: FAIL: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n");
+	fflush(stderr);
+	_exit(1);
+}
+
+/*
+ * SIGABRT: the code under test called abort() (gil.c's own checks do, on a
+ * pthread error or a drop by a thread that does not hold the GIL). Say which
+ * thread and what it was doing, then exit with status 1 like any other
+ * violation, not as a crash.
+ */
+static _Thread_local int self = -1;
+
+static void on_abort(int sig)
+{
+	(void)sig;
+	if (self >= 0)
+		fail("thread %d called abort() while %s: the GIL's own code stopped the "
+		     "program (its message is just above)", self, atomic_load(&phase[self]));
+	fail("the main thread called abort()");
+}
+
+static int thread_by_tid(pid_t tid)
+{
+	for (int i = 0; i < THREADS; i++) {
+		if (tids[i] == tid && tid > 0)
+			return i;
+	}
+	return -1;
+}
+
+/* The thread holding m (glibc's owner field, for diagnostics), or -1. */
+static int owner(pthread_mutex_t *m)
+{
+	return thread_by_tid(*(volatile int *)&m->__data.__owner);
+}
+
+/* After a call that returns holding the GIL: check, then claim holder. */
+static void held(int id, const char *fn)
+{
+	uint64_t start = now_ns();
+	bool locked;
+	int other;
+
+	while (pthread_mutex_trylock(&gil.mutex) != 0) {
+		if (now_ns() - start > 1000000000u)
+			fail("g->mutex stayed locked for 1 s after %s returned in thread %d "
+			     "(held by thread %d): a path returns without unlocking it",
+			     fn, id, owner(&gil.mutex));
+		sched_yield();
+	}
+	locked = gil.locked;
+	pthread_mutex_unlock(&gil.mutex);
+	if (!locked)
+		fail("%s returned in thread %d but g->locked is false: the caller must "
+		     "hold the GIL on return (gil_take, part A), unless another thread "
+		     "held it too and has dropped it (two holders: gil_take, part B's "
+		     "while loop)", fn, id);
+	other = atomic_exchange(&holder, id);
+	if (other != -1)
+		fail("two threads held the GIL at once: %s returned in thread %d while "
+		     "thread %d held it (gil_take, parts A and B)", fn, id, other);
+	if (atomic_load(&gil.last_holder) != &th[id])
+		fail("%s returned in thread %d but g->last_holder is not the caller: "
+		     "gil_take() does not record the holder (part A), or another thread "
+		     "took the GIL at the same time (two holders: test g->locked in a "
+		     "while loop with g->mutex held, parts A and B)", fn, id);
+	atomic_store(&phase[id], "holding the GIL");
+}
+
+/* Before a call that may drop the GIL. */
+static void unclaim(int id, const char *what)
+{
+	int me = id;
+
+	atomic_compare_exchange_strong(&holder, &me, -1);
+	atomic_store(&phase[id], what);
+}
+
+static void take(int id)
+{
+	atomic_store(&phase[id], "in gil_take()");
+	gil_take(&gil, &th[id]);
+	held(id, "gil_take()");
+}
+
+static void drop(int id)
+{
+	unclaim(id, "in gil_drop()");
+	gil_drop(&gil, &th[id]);
+	atomic_store(&phase[id], "dropped the GIL");
+}
+
+/* The blocking call: a short sleep, then a value the caller checks. */
+static long blocking_fn(void *arg)
+{
+	int id = *(int *)arg;
+	struct timespec ts = { 0, 50000 };
+
+	nanosleep(&ts, NULL);
+	return 7L * id + 1;
+}
+
+/* One round of everything a thread does under the GIL. */
+static void round_of_work(int id, uint64_t from)
+{
+	uint64_t got, want = interp_sum_squares_expected(from, from + 3000);
+	long ret;
+
+	guarded++;
+	added[id]++;
+	unclaim(id, "running bytecode (sum_squares)");
+	got = interp_run(&interp_sum_squares, from, from + 3000, &gil, &th[id]);
+	held(id, "interp_run(sum_squares)");
+	if (got != want)
+		fail("thread %d: sum of squares over [%llu, %llu) is %llu, expected %llu",
+		     id, (unsigned long long)from, (unsigned long long)from + 3000,
+		     (unsigned long long)got, (unsigned long long)want);
+	guarded++;
+	added[id]++;
+	if (id % 2 == 1) {
+		unclaim(id, "running bytecode (sleeps)");
+		got = interp_run(&interp_sleeps, 2, 100, &gil, &th[id]);
+		held(id, "interp_run(sleeps)");
+		if (got != 2)
+			fail("thread %d: the sleeping program returned %llu, expected 2",
+			     id, (unsigned long long)got);
+	}
+	unclaim(id, "in gil_blocking_call()");
+	ret = gil_blocking_call(&gil, &th[id], blocking_fn, &id);
+	held(id, "gil_blocking_call()");
+	if (ret != 7L * id + 1)
+		fail("thread %d: gil_blocking_call() returned %ld, but fn returned %ld",
+		     id, ret, 7L * id + 1);
+	unclaim(id, "in gil_yield()");
+	gil_yield(&gil, &th[id]);
+	held(id, "gil_yield()");
+}
+
+static void *worker(void *arg)
+{
+	int id = (int)(intptr_t)arg;
+	uint64_t start = now_ns(), from = 0;
+
+	self = id;
+	tids[id] = gettid();
+	take(id);
+	for (int i = 0; now_ns() - start < RUN_MS * 1000000ull; i++, from += 3000) {
+		round_of_work(id, from);
+		if (i % 4 == 3) {
+			drop(id);
+			take(id);
+		}
+	}
+	drop(id);
+	atomic_store(&phase[id], "finished");
+	atomic_fetch_add(&finished, 1);
+	return NULL;
+}
+
+/* The watchdog fired: say what everyone was doing, and the likely cause. */
+static _Noreturn void stuck(void)
+{
+	int m = owner(&gil.mutex), sm = owner(&gil.switch_mutex);
+	bool read = pthread_mutex_trylock(&gil.mutex) == 0;
+	bool locked = false;
+	struct gil_thread *last = atomic_load(&gil.last_holder);
+
+	if (read) {
+		locked = gil.locked;
+		pthread_mutex_unlock(&gil.mutex);
+	}
+	fprintf(stderr, "tsan_stress: threads still running after %d s:\n", WATCHDOG_S);
+	for (int i = 0; i < THREADS; i++)
+		fprintf(stderr, "  thread %d: %s\n", i, atomic_load(&phase[i]));
+	fprintf(stderr, "  g->mutex: %s (thread %d); g->switch_mutex: %s (thread %d)\n",
+		read ? "free" : "held", m, sm >= 0 ? "held" : "free", sm);
+	fprintf(stderr, "  g->locked = %s, last_holder = thread %d\n",
+		read ? (locked ? "true" : "false") : "?",
+		last != NULL ? (int)(last - th) : -1);
+	if (m >= 0 && sm >= 0 && m != sm)
+		fail("deadlock: thread %d holds g->mutex and thread %d holds "
+		     "g->switch_mutex: gil_drop() must not take g->mutex while it holds "
+		     "switch_mutex (part D)", m, sm);
+	if (!read)
+		fail("deadlock: g->mutex stays held (by thread %d)", m);
+	for (int i = 0; i < THREADS; i++) {
+		if (strcmp(atomic_load(&phase[i]), "in gil_drop()") == 0 && last != &th[i])
+			fail("gil_drop() in thread %d waits on switch_cond for a hand-over "
+			     "that already happened: a lost wake-up (part D)", i);
+	}
+	if (!locked)
+		fail("deadlock: the GIL is free but no thread gets on: a lost wake-up, "
+		     "either of a waiter in gil_take() (g->cond, part A) or of a "
+		     "gil_drop() waiting for the hand-over, perhaps inside gil_yield() or "
+		     "gil_blocking_call() (switch_cond, part D)");
+	fail("deadlock: no thread made progress for %d s; see what each was doing "
+	     "above", WATCHDOG_S);
+}
+
+int main(void)
+{
+	pthread_t threads[THREADS];
+	unsigned long total = 0;
+	uint64_t start;
+	int err, i;
+
+	signal(SIGABRT, on_abort);
+	if ((err = gil_init(&gil, INTERVAL_US, true)) != 0)
+		fail("gil_init: %s", strerror(err));
+	for (i = 0; i < THREADS; i++) {
+		th[i].id = i;
+		atomic_init(&phase[i], "starting");
+		if ((err = pthread_create(&threads[i], NULL, worker, (void *)(intptr_t)i)) != 0)
+			fail("pthread_create: %s", strerror(err));
+	}
+	/* The watchdog: the main thread never calls the GIL itself. */
+	start = now_ns();
+	while (atomic_load(&finished) < THREADS) {
+		if (now_ns() - start > WATCHDOG_S * 1000000000ull)
+			stuck();
+		usleep(10000);
+	}
+	for (i = 0; i < THREADS; i++) {
+		pthread_join(threads[i], NULL);
+		total += added[i];
+	}
+	if (guarded != total)
+		fail("a counter only GIL holders touch is %lu, but the threads added %lu: "
+		     "updates were lost, so two threads held the GIL at once", guarded, total);
+	if ((err = gil_destroy(&gil)) != 0)
+		fail("gil_destroy: %s", strerror(err));
+	printf("tsan_stress: %d threads, %lu rounds under the GIL, %lu switches, "
+	       "%lu drop requests: ok\n", THREADS, total / 2, gil.switch_number,
+	       gil.drop_requests);
+	return 0;
+}

@@ -1,0 +1,127 @@
+/*
+ * sched.c - the pthread wrappers behind sched_noise.h.
+ *
+ * With -Wl,--wrap=pthread_mutex_lock the linker sends every call to
+ * pthread_mutex_lock in our objects to __wrap_pthread_mutex_lock, and the
+ * name __real_pthread_mutex_lock to the C library's function.
+ */
+#include "sched_noise.h"
+
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "timing.h"
+
+int __real_pthread_mutex_lock(pthread_mutex_t *m);
+int __real_pthread_mutex_unlock(pthread_mutex_t *m);
+int __real_pthread_cond_signal(pthread_cond_t *c);
+int __real_pthread_cond_broadcast(pthread_cond_t *c);
+
+int __wrap_pthread_mutex_lock(pthread_mutex_t *m);
+int __wrap_pthread_mutex_unlock(pthread_mutex_t *m);
+int __wrap_pthread_cond_signal(pthread_cond_t *c);
+int __wrap_pthread_cond_broadcast(pthread_cond_t *c);
+
+static atomic_bool chaos_on;
+static _Thread_local long slow_us;
+static _Thread_local uint32_t rng;	/* Per thread: no shared state, no lock. */
+
+void sched_chaos(bool on)
+{
+	atomic_store(&chaos_on, on);
+}
+
+void sched_slow_thread(long us)
+{
+	slow_us = us;
+}
+
+pid_t sched_gettid(void)
+{
+	return gettid();
+}
+
+pid_t sched_mutex_owner(const pthread_mutex_t *m)
+{
+#ifdef __GLIBC__
+	return *(const volatile int *)&m->__data.__owner;
+#else
+	(void)m;
+	return -1;
+#endif
+}
+
+/* xorshift32: cheap, and good enough to pick between yield and sleep. */
+static uint32_t sched_random(void)
+{
+	if (rng == 0)
+		rng = (uint32_t)gettid() * 2654435761u | 1;
+	rng ^= rng << 13;
+	rng ^= rng >> 17;
+	rng ^= rng << 5;
+	return rng;
+}
+
+/*
+ * The noise: with chaos on, one call in four yields and one in sixteen
+ * sleeps 1-50 us (long enough for another core to get through a short
+ * critical section). The rest go straight through, so that fast paths
+ * still race with each other too.
+ */
+static void sched_noise(bool before)
+{
+	uint32_t r;
+
+	if (before && slow_us > 0)
+		timing_sleep_us(slow_us);
+	if (!atomic_load_explicit(&chaos_on, memory_order_relaxed))
+		return;
+	r = sched_random();
+	if (r % 4 == 0)
+		sched_yield();
+	else if (r % 16 == 1)
+		timing_sleep_us(1 + (long)(r >> 8) % 50);
+}
+
+int __wrap_pthread_mutex_lock(pthread_mutex_t *m)
+{
+	int err;
+
+	sched_noise(true);
+	err = __real_pthread_mutex_lock(m);
+	sched_noise(false);
+	return err;
+}
+
+int __wrap_pthread_mutex_unlock(pthread_mutex_t *m)
+{
+	int err;
+
+	sched_noise(true);
+	err = __real_pthread_mutex_unlock(m);
+	sched_noise(false);
+	return err;
+}
+
+int __wrap_pthread_cond_signal(pthread_cond_t *c)
+{
+	int err;
+
+	sched_noise(true);
+	err = __real_pthread_cond_signal(c);
+	sched_noise(false);
+	return err;
+}
+
+int __wrap_pthread_cond_broadcast(pthread_cond_t *c)
+{
+	int err;
+
+	sched_noise(true);
+	err = __real_pthread_cond_broadcast(c);
+	sched_noise(false);
+	return err;
+}

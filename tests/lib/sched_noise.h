@@ -1,0 +1,51 @@
+/*
+ * sched_noise.h - scheduling noise for tests: widen race windows on purpose.
+ * (Not sched.h: with -Itests/lib that name would hide the system <sched.h>.)
+ *
+ * Test programs are linked with -Wl,--wrap= for pthread_mutex_lock,
+ * pthread_mutex_unlock, pthread_cond_signal and pthread_cond_broadcast
+ * (tools/chapter.mk, WRAP), so every such call in the code under test goes
+ * through sched.c first. By default the wrappers just call through. A test
+ * can turn on:
+ *
+ *   chaos      every wrapped call, in every thread, sometimes yields the CPU
+ *              or sleeps a few microseconds just before and just after the
+ *              real call. A check-then-lock or an update-then-signal that is
+ *              not atomic has a window of nanoseconds; chaos makes it
+ *              microseconds, so a missing lock or a lost wake-up shows up in
+ *              a few hundred iterations instead of once a week.
+ *   slowness   every wrapped call of one thread starts late by a fixed
+ *              delay: a deterministic way to let the other threads overtake
+ *              that thread at each of its synchronisation points.
+ *
+ * Only calls from our own objects are wrapped (--wrap works at link time):
+ * the C library's and Criterion's internal locking are untouched.
+ */
+#ifndef SCHED_NOISE_H
+#define SCHED_NOISE_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+/* Turn chaos on or off for every thread. Off when the program starts. */
+void sched_chaos(bool on);
+
+/*
+ * Make every wrapped call of the calling thread sleep us microseconds
+ * before it starts (0: no delay, the default).
+ */
+void sched_slow_thread(long us);
+
+/*
+ * The kernel thread id (gettid) of the thread holding m, 0 if m is free, or
+ * -1 if this C library does not say. For diagnostics only: the answer may be
+ * stale by the time it is read. It reads glibc's private owner field, which
+ * glibc records for every mutex type.
+ */
+pid_t sched_mutex_owner(const pthread_mutex_t *m);
+
+/* The kernel thread id of the calling thread. */
+pid_t sched_gettid(void);
+
+#endif /* SCHED_NOISE_H */
