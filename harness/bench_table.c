@@ -87,27 +87,20 @@ static void write_tsv(const struct bench_opts *o, const struct bench_run *run,
 	bench_file_commit(&bf);
 }
 
-/* The caption: what was measured and how, in one line. */
+/*
+ * The caption: what was measured, in one sentence and a formula. The modes
+ * and the method are the book's to explain (book.md, the chapters), and the
+ * seed and the machine are in env.md; a caption that says everything is one
+ * nobody reads.
+ */
 static void caption(FILE *f, const struct bench_opts *o, const struct bench_run *run)
 {
-	const struct bench_config *prev = NULL;
-	int c;
-
-	fprintf(f, "Table: Workload %s, %s (%s), the work split into equal shares, one per "
-		"worker. Speedup: the baseline's wall time over the mode's in the same round "
-		"(serial for C modes, py-serial for py- modes), median (min–max) of %d rounds; "
-		"each round ran every configuration once in a shuffled order (seed %llu), "
-		"after one discarded warm-up run per mode. CPU/wall: user + system time, "
-		"children included, over wall time. Modes:",
-		run->workload->name, run->workload->what, run->size->label, run->rounds,
-		(unsigned long long)o->seed);
-	for (c = 0; c < run->nconfigs; c++) {
-		if (prev != NULL && prev->mode == run->configs[c].mode)
-			continue;
-		prev = &run->configs[c];
-		fprintf(f, "%s %s: %s", c ? ";" : "", prev->mode->name, prev->mode->what);
-	}
-	fprintf(f, ".\n");
+	(void)o;
+	fprintf(f, "Table: Workload %s: %s (%s), split evenly across the workers. Speedup: the baseline's "
+		"time over the mode's, both from the same round (C modes against serial, py- "
+		"modes against py-serial); median (min–max) over %d rounds. CPU/wall: CPU "
+		"time, children included, over wall time.\n",
+		run->workload->name, run->workload->what, run->size->label, run->rounds);
 }
 
 /*
@@ -117,7 +110,7 @@ static void caption(FILE *f, const struct bench_opts *o, const struct bench_run 
 static void notes(FILE *f, const struct bench_opts *o, const struct bench_run *run,
 		  const struct summary *sum)
 {
-	int c;
+	int c, n = 0;
 
 	for (c = 0; c < run->nconfigs; c++) {
 		const struct bench_config *cf = &run->configs[c];
@@ -125,12 +118,14 @@ static void notes(FILE *f, const struct bench_opts *o, const struct bench_run *r
 
 		if (cf->workers != 1 || cf->baseline == c || (sp > 0.9 && sp < 1.1))
 			continue;
-		fprintf(f, "\nNote: %s with 1 worker ran at %.2fx the speed of %s (median); "
-			"1 worker should cost about the same as the baseline.\n",
+		fprintf(f, "%s %s at %.2fx of %s", n++ ? "," : "\nNote: with 1 worker,",
 			cf->mode->name, sp, cf->mode->baseline);
 		bench_progress("%s: note: %s with 1 worker ran at %.2fx the speed of %s",
 			       run->workload->name, cf->mode->name, sp, cf->mode->baseline);
 	}
+	if (n > 0)
+		fprintf(f, ". One worker should cost what the baseline costs; a gap this "
+			"size measures the machine's noise as much as the mode.\n");
 	if (o->python == NULL)
 		fprintf(f, "\nCPython not measured: python3 not found.\n");
 }

@@ -144,7 +144,8 @@ local include_block
 
 local function include_markdown(path)
   local text = read(path)
-  local doc = pandoc.read(text, "markdown")
+  -- The book's own reader options: --default-image-extension among them.
+  local doc = pandoc.read(text, "markdown", PANDOC_READER_OPTIONS)
   -- Included markdown may include files in turn.
   return pandoc.walk_block(pandoc.Div(doc.blocks), { CodeBlock = include_block }).content
 end
