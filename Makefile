@@ -141,7 +141,7 @@ test-mutants:
 
 mutant/%: FORCE
 	@ch=$(firstword $(subst /, ,$*)); m=$(notdir $*); src=tests/$$ch/mutants/$$m.c; \
-	files=$$(ls solutions/$$ch/*.c); file=$$(sed -n 's/^.*file:[[:space:]]*\([^[:space:]*]*\).*/\1/p' $$src | head -n 1); \
+	files=$$(ls solutions/$$ch/*.c); file=$$(sed -n 's/^ \* file:[[:space:]]*\([^[:space:]*]*\).*/\1/p' $$src | head -n 1); \
 	[ -n "$$file" ] || file=$${files##*/}; \
 	dir=$(B)/mutants/$$ch/$$m; rm -rf $$dir && mkdir -p $$dir && cp solutions/$$ch/*.c $$dir/ && \
 	tools/regions merge solutions/$$ch/$$file $$src >$$dir/$$file || exit 1; \

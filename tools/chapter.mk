@@ -36,7 +36,9 @@ comma := ,
 CC ?= cc
 CFLAGS ?= -g -O2
 # Flags every build needs, kept apart from CFLAGS, which belongs to the user.
-REQ_CPPFLAGS := -D_GNU_SOURCE -Ichapters/$(CH) -Itests/lib -Iharness
+# -iquote: the project's headers are found by #include "x.h" only, so a
+# tests/lib/sched.h, say, could never hide the system's <sched.h>.
+REQ_CPPFLAGS := -D_GNU_SOURCE -iquote chapters/$(CH) -iquote tests/lib -iquote harness
 REQ_CFLAGS := -std=c11 -pthread -Wall -Wextra -Werror -pedantic
 LDLIBS :=
 -include chapters/$(CH)/chapter.mk
