@@ -10,7 +10,12 @@
  * It checks behaviour itself and exits 1 with a message on the first
  * violation: two holders at once, a wrong result, a lost update of a
  * counter that only GIL holders touch, or a run stuck for WATCHDOG_S
- * seconds (then it says what each thread was doing). ThreadSanitizer adds
+ * seconds (then it says what each thread was doing). At the end it checks
+ * that the run used the whole GIL, so that Part F is not earned by code
+ * that is race-free only because it never switches: a waiter asked for the
+ * GIL (part B), the GIL passed to another thread while one was running
+ * bytecode (parts B to D), and two threads were inside blocking calls at
+ * the same time (part E). ThreadSanitizer adds
  * what no test can see: an access to shared memory that no lock orders,
  * reported on stderr and turned into exit status 66 (TSan's default
  * exitcode, which tools/run-tests also sets), even when the run happened
@@ -50,6 +55,18 @@ static atomic_int finished;
  */
 static unsigned long guarded;
 static unsigned long added[THREADS];	/* Each thread's own share of guarded. */
+
+/* What the run exercised (see the end of main). */
+static atomic_bool in_bytecode[THREADS];	/* Inside interp_run(sum_squares). */
+static atomic_ulong preemptions;	/* GIL taken while another ran bytecode. */
+static atomic_int blocking_now, blocking_max;	/* Threads inside blocking_fn. */
+
+/*
+ * Thread 0's bytecode runs many switch intervals long, so waiters must ask
+ * for the GIL and the loop must hand it over; the others' runs are short.
+ */
+#define LONG_RUN 200000
+#define SHORT_RUN 3000
 
 static uint64_t now_ns(void)
 {
@@ -138,6 +155,10 @@ static void held(int id, const char *fn)
 	if (other != -1)
 		fail("two threads held the GIL at once: %s returned in thread %d while "
 		     "thread %d held it (gil_take, parts A and B)", fn, id, other);
+	for (int i = 0; i < THREADS; i++) {
+		if (i != id && atomic_load(&in_bytecode[i]))
+			atomic_fetch_add(&preemptions, 1);
+	}
 	if (atomic_load(&gil.last_holder) != &th[id])
 		fail("%s returned in thread %d but g->last_holder is not the caller: "
 		     "gil_take() does not record the holder (part A), or another thread "
@@ -173,26 +194,33 @@ static void drop(int id)
 static long blocking_fn(void *arg)
 {
 	int id = *(int *)arg;
-	struct timespec ts = { 0, 50000 };
+	struct timespec ts = { 0, 200000 };
+	int now = atomic_fetch_add(&blocking_now, 1) + 1, max = atomic_load(&blocking_max);
 
+	while (now > max && !atomic_compare_exchange_weak(&blocking_max, &max, now))
+		;
 	nanosleep(&ts, NULL);
+	atomic_fetch_sub(&blocking_now, 1);
 	return 7L * id + 1;
 }
 
 /* One round of everything a thread does under the GIL. */
 static void round_of_work(int id, uint64_t from)
 {
-	uint64_t got, want = interp_sum_squares_expected(from, from + 3000);
+	uint64_t to = from + (id == 0 ? LONG_RUN : SHORT_RUN);
+	uint64_t got, want = interp_sum_squares_expected(from, to);
 	long ret;
 
 	guarded++;
 	added[id]++;
 	unclaim(id, "running bytecode (sum_squares)");
-	got = interp_run(&interp_sum_squares, from, from + 3000, &gil, &th[id]);
+	atomic_store(&in_bytecode[id], true);
+	got = interp_run(&interp_sum_squares, from, to, &gil, &th[id]);
+	atomic_store(&in_bytecode[id], false);
 	held(id, "interp_run(sum_squares)");
 	if (got != want)
 		fail("thread %d: sum of squares over [%llu, %llu) is %llu, expected %llu",
-		     id, (unsigned long long)from, (unsigned long long)from + 3000,
+		     id, (unsigned long long)from, (unsigned long long)to,
 		     (unsigned long long)got, (unsigned long long)want);
 	guarded++;
 	added[id]++;
@@ -223,7 +251,7 @@ static void *worker(void *arg)
 	self = id;
 	tids[id] = gettid();
 	take(id);
-	for (int i = 0; now_ns() - start < RUN_MS * 1000000ull; i++, from += 3000) {
+	for (int i = 0; now_ns() - start < RUN_MS * 1000000ull; i++, from += LONG_RUN) {
 		round_of_work(id, from);
 		if (i % 4 == 3) {
 			drop(id);
@@ -306,10 +334,24 @@ int main(void)
 	if (guarded != total)
 		fail("a counter only GIL holders touch is %lu, but the threads added %lu: "
 		     "updates were lost, so two threads held the GIL at once", guarded, total);
+	/* Every thread has ended: the GIL's fields can be read without a lock. */
+	if (gil.drop_requests == 0)
+		fail("in %lu rounds no waiter ever set a drop request, although thread 0 "
+		     "ran bytecode for many switch intervals at a time: Part F runs the "
+		     "whole GIL and needs the timed wait of part B", total / 2);
+	if (atomic_load(&preemptions) == 0)
+		fail("in %lu rounds the GIL never passed to another thread while one was "
+		     "running bytecode: a waiter's drop request (part B) must make "
+		     "gil_yield() let go (part C); Part F runs the whole GIL", total / 2);
+	if (atomic_load(&blocking_max) < 2)
+		fail("in %lu rounds no two threads were ever inside blocking calls at the "
+		     "same time: gil_blocking_call() must drop the GIL around fn (part E); "
+		     "Part F runs the whole GIL", total / 2);
 	if ((err = gil_destroy(&gil)) != 0)
 		fail("gil_destroy: %s", strerror(err));
 	printf("tsan_stress: %d threads, %lu rounds under the GIL, %lu switches, "
-	       "%lu drop requests: ok\n", THREADS, total / 2, gil.switch_number,
-	       gil.drop_requests);
+	       "%lu drop requests, %lu preemptions, up to %d threads blocked at once: ok\n",
+	       THREADS, total / 2, gil.switch_number, gil.drop_requests,
+	       atomic_load(&preemptions), atomic_load(&blocking_max));
 	return 0;
 }
