@@ -432,6 +432,14 @@ static inline void gt_diagnose(struct gt *s, FILE *out)
 			", gil_drop, part D).\n", w);
 		return;
 	}
+	if ((w = gt_find(GT_IN_TAKE, -1)) >= 0 && !st.locked && !workers_is_blocked(w)) {
+		fprintf(out, "worker %d is still running inside gil_take(), not blocked, "
+			"although the GIL is free (g->locked is false): an endless loop? "
+			"A waiter sleeps on g->cond while g->locked is true and stops "
+			"waiting once it is false (" GT_GIL_C ", gil_take, parts A and "
+			"B).\n", w);
+		return;
+	}
 	if ((w = gt_find(GT_IN_TAKE, -1)) >= 0 && !st.locked) {
 		fprintf(out, "worker %d waits in gil_take() although the GIL is free "
 			"(g->locked is false): a lost wake-up. gil_drop() must clear "

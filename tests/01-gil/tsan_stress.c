@@ -33,6 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "done.h"
 #include "gil.h"
 #include "interp.h"
 
@@ -43,7 +44,7 @@
 
 static struct gil gil;
 static struct gil_thread th[THREADS];
-static pid_t tids[THREADS];
+static _Atomic pid_t tids[THREADS];	/* For diagnostics: who holds a mutex. */
 static _Atomic(const char *) phase[THREADS];
 static atomic_int holder = -1;		/* Between a checked take and drop. */
 static atomic_int finished;
@@ -118,7 +119,7 @@ static void on_abort(int sig)
 static int thread_by_tid(pid_t tid)
 {
 	for (int i = 0; i < THREADS; i++) {
-		if (tids[i] == tid && tid > 0)
+		if (atomic_load(&tids[i]) == tid && tid > 0)
 			return i;
 	}
 	return -1;
@@ -127,7 +128,7 @@ static int thread_by_tid(pid_t tid)
 /* The thread holding m (glibc's owner field, for diagnostics), or -1. */
 static int owner(pthread_mutex_t *m)
 {
-	return thread_by_tid(*(volatile int *)&m->__data.__owner);
+	return thread_by_tid(__atomic_load_n(&m->__data.__owner, __ATOMIC_RELAXED));
 }
 
 /* After a call that returns holding the GIL: check, then claim holder. */
@@ -249,7 +250,7 @@ static void *worker(void *arg)
 	uint64_t start = now_ns(), from = 0;
 
 	self = id;
-	tids[id] = gettid();
+	atomic_store(&tids[id], gettid());
 	take(id);
 	for (int i = 0; now_ns() - start < RUN_MS * 1000000ull; i++, from += LONG_RUN) {
 		round_of_work(id, from);
@@ -353,5 +354,7 @@ int main(void)
 	       "%lu drop requests, %lu preemptions, up to %d threads blocked at once: ok\n",
 	       THREADS, total / 2, gil.switch_number, gil.drop_requests,
 	       atomic_load(&preemptions), atomic_load(&blocking_max));
+	if ((err = done_write("tsan/tsan_stress")) != 0)
+		fail("cannot write the completion token: %s", strerror(err));
 	return 0;
 }

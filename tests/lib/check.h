@@ -10,8 +10,8 @@
  *
  *        TestSuite(name, .fini = test_finished, .timeout = CHECK_TIMEOUT_S);
  *
- *    test_finished() writes the test's completion token. The project's test
- *    runner runs each test alone with TEST_DONE_FILE set to a path, and
+ *    test_finished() writes the test's completion token (done.h). The test
+ *    runner (tools/run-tests) runs each test alone with TEST_DONE_FILE set, and
  *    grades a test that passed without writing its token as failed: code
  *    under test that calls exit(0) halfway through a test makes Criterion
  *    2.4 report a pass, but it never reaches the suite's .fini. (A suite's
