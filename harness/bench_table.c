@@ -139,8 +139,12 @@ static void write_md(const struct bench_opts *o, const struct bench_run *run,
 
 	snprintf(name, sizeof(name), "speedup-%s.md", run->workload->name);
 	bench_file_open(&bf, o->dir, name);
+	/*
+	 * Pandoc sizes the columns of a wide pipe table by the dashes under each
+	 * header: the mode column needs room for "py-processes".
+	 */
 	fprintf(bf.f, "| mode | workers | speedup, median (min–max) | median wall time | CPU/wall |\n"
-		"|:-----|--------:|--------------------------:|-----------------:|---------:|\n");
+		"|:--------------|-------:|---------------------:|-------------:|---------:|\n");
 	for (c = 0; c < run->nconfigs; c++) {
 		bench_fmt_time(wall, sizeof(wall), sum[c].wall);
 		fprintf(bf.f, "| %s | %d | ", run->configs[c].mode->name, run->configs[c].workers);
