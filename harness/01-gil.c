@@ -4,7 +4,7 @@
  *
  *   cpu     the notes' cpu_intensive_task: the sum of i * i over [0, n) in
  *           the toy interpreter; Python: the notes' own loop
- *   io      64 blocking waits of 20 ms (interp_sleeps; Python: time.sleep in
+ *   io      64 blocking waits of 10 ms (interp_sleeps; Python: time.sleep in
  *           place of requests.get)
  *   convoy  the convoy effect (bpo-7946): the round trip to an echo server
  *           thread beside a CPU-bound thread, against the switch interval
@@ -81,16 +81,21 @@ static uint64_t io_expected(const struct bench_size *s)
 }
 
 /*
- * Sizes. cpu: n chosen so that the serial run takes about half a second on
- * the book's 2-core machine (shorter runs are mostly noise); workers 1 up to
- * max(4, CPUs), every count up to 8, then powers of two and the CPU count
- * (a 64-core machine would otherwise spend the budget on 64 counts).
+ * Sizes. cpu: on the 2-core machines this book is built on, the speed of one
+ * core drifts by a quarter and more from one second to the next (neighbours
+ * on the host; no steal time shows), so many short interleaved rounds give
+ * steadier medians than a few long ones: n such that the serial run takes
+ * about 0.3 s, 11 rounds. Workers 1 up to max(4, CPUs), every count up to
+ * 8, then powers of two and the CPU count (a 64-core machine would
+ * otherwise spend the budget on 64 counts).
  */
 static void cpu_size(struct bench_size *s, enum bench_profile p, int ncpu)
 {
 	int top = ncpu > 4 ? ncpu : 4, w, k = 0;
 
-	s->units = p == BENCH_FULL ? 12000000 : 2000000;
+	if (p == BENCH_FULL)
+		s->rounds = 11;
+	s->units = p == BENCH_FULL ? 6000000 : 2000000;
 	snprintf(s->label, sizeof(s->label), "n = %llu", (unsigned long long)s->units);
 	if (p == BENCH_SHORT)
 		top = 2;
@@ -111,7 +116,7 @@ static void io_size(struct bench_size *s, enum bench_profile p, int ncpu)
 	if (p == BENCH_FULL)
 		s->rounds = 3;
 	s->units = p == BENCH_FULL ? 64 : 16;
-	s->param = p == BENCH_FULL ? 20000 : 5000;
+	s->param = p == BENCH_FULL ? 10000 : 5000;
 	snprintf(s->label, sizeof(s->label), "%llu tasks of a %llu ms wait",
 		 (unsigned long long)s->units, (unsigned long long)s->param / 1000);
 	memcpy(s->workers, w, (p == BENCH_FULL ? 6 : 3) * sizeof(int));
