@@ -10,39 +10,52 @@
 #include <string.h>
 
 struct summary {
-	double min, q1, median, q3, max;	/* of the per-round speedups */
+	double min, q1, median, q3, max;	/* median: of times; the rest: per-round ratios */
 	double wall, cpu_per_wall;		/* medians over rounds */
 };
 
 /* One value per round, sorted, into the five-number summary's fields. */
+/*
+ * The speedup is the baseline's median time over the mode's median time, all
+ * from the same run. Rejected: the median of the per-round ratios. Each of
+ * those divides two runs that may be seconds apart, and on a machine whose
+ * speed drifts (a busy host: steal time comes and goes) one slow run skews
+ * its whole ratio, while a median time shrugs off a minority of slow runs.
+ * The per-round ratios still give the spread, min to max: how far one
+ * round's answer could be from another's.
+ */
 static void summarise(const struct bench_run *run, int c, struct summary *s)
 {
 	int r, n = run->nconfigs, b = run->configs[c].baseline;
 	double *sp = calloc((size_t)run->rounds, sizeof(double));
 	double *wall = calloc((size_t)run->rounds, sizeof(double));
+	double *base = calloc((size_t)run->rounds, sizeof(double));
 	double *cpw = calloc((size_t)run->rounds, sizeof(double));
 
-	if (sp == NULL || wall == NULL || cpw == NULL)
+	if (sp == NULL || wall == NULL || base == NULL || cpw == NULL)
 		err(1, "calloc");
 	for (r = 0; r < run->rounds; r++) {
 		double w = run->wall[r * n + c];
 
 		sp[r] = run->wall[r * n + b] / w;
 		wall[r] = w;
+		base[r] = run->wall[r * n + b];
 		cpw[r] = run->cpu[r * n + c] / w;
 	}
 	bench_sort(sp, (size_t)run->rounds);
 	bench_sort(wall, (size_t)run->rounds);
+	bench_sort(base, (size_t)run->rounds);
 	bench_sort(cpw, (size_t)run->rounds);
 	s->min = sp[0];
 	s->q1 = bench_quantile(sp, (size_t)run->rounds, 0.25);
-	s->median = bench_quantile(sp, (size_t)run->rounds, 0.5);
 	s->q3 = bench_quantile(sp, (size_t)run->rounds, 0.75);
 	s->max = sp[run->rounds - 1];
 	s->wall = bench_quantile(wall, (size_t)run->rounds, 0.5);
+	s->median = bench_quantile(base, (size_t)run->rounds, 0.5) / s->wall;
 	s->cpu_per_wall = bench_quantile(cpw, (size_t)run->rounds, 0.5);
 	free(sp);
 	free(wall);
+	free(base);
 	free(cpw);
 }
 
@@ -96,10 +109,10 @@ static void write_tsv(const struct bench_opts *o, const struct bench_run *run,
 static void caption(FILE *f, const struct bench_opts *o, const struct bench_run *run)
 {
 	(void)o;
-	fprintf(f, "Table: Workload %s: %s (%s), split evenly across the workers. Speedup: the baseline's "
-		"time over the mode's, both from the same round (C modes against serial, py- "
-		"modes against py-serial); median (min–max) over %d rounds. CPU/wall: CPU "
-		"time, children included, over wall time.\n",
+	fprintf(f, "Table: Workload %s: %s (%s), split evenly across the workers. Speedup: the "
+		"baseline's median time over the mode's (C modes against serial, py- modes "
+		"against py-serial), %d interleaved rounds; in brackets the lowest and highest "
+		"ratio of one round. CPU/wall: CPU time, children included, over wall time.\n",
 		run->workload->name, run->workload->what, run->size->label, run->rounds);
 }
 

@@ -6,8 +6,8 @@
 # out ending in .svg: SVG for the HTML book; in .pdf: PDF (cairo) for the
 # PDF book, 16 cm wide. Both are vector. Optional: -e "title='...'".
 #
-# One line per mode: the median speedup over the rounds, bars from the
-# slowest to the fastest round, and the ideal speedup (= workers) dashed.
+# One line per mode: the speedup of median times over the rounds, bars from
+# the lowest to the highest ratio of one round, and the ideal (= workers) dashed.
 # Modes are read from the data, so a chapter's own modes appear by
 # themselves and Python modes simply vanish when python3 was absent. A
 # mode and its py- twin share a colour; Python modes are dashed. Baselines
@@ -79,7 +79,7 @@ if (max_workers >= 8) {
 }
 set format y "%gx"
 set xlabel "workers (threads or processes)"
-set ylabel "speedup over serial (median; bars: min–max)"
+set ylabel "speedup over serial (bars: range over rounds)"
 set grid back lc rgb "#dddddd"
 set key top left Left reverse spacing 1.1 box lc rgb "#bbbbbb" opaque
 set border 3
