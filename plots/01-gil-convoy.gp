@@ -48,6 +48,10 @@ name(m) = m eq "toy-forced" ? "toy GIL, forced switching" : \
 
 set logscale xy 10
 set xrange [0.8:25]
+# The y range must hold the error bars too, which autoscaling leaves out.
+stats data using ($6 / 1e6) name "lo" nooutput
+stats data using ($7 / 1e6) name "hi" nooutput
+set yrange [lo_min / 1.5 : hi_max * 1.5]
 set xtics ("1" 1, "2" 2, "5" 5, "10" 10, "20" 20)
 set ytics ("1 µs" 1e-6, "10 µs" 1e-5, "100 µs" 1e-4, "1 ms" 1e-3, "10 ms" 1e-2, \
 	   "100 ms" 0.1, "1 s" 1, "10 s" 10)
