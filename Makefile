@@ -128,10 +128,11 @@ test-skeleton:
 		echo "test-skeleton: every skeleton compiles without warnings, agrees with its solution outside the exercise regions, and fails every test cleanly"; \
 	else echo "test-skeleton: FAILED"; exit 1; fi
 
-# Mutants: realistic wrong answers (tests/CH/mutants/*.c), each of which the
-# tests it names must catch. The reference build comes first so that the
+# Mutants: realistic wrong answers (tests/CH/mutants/*.diff), each a few diff
+# hunks against the reference (tools/regions patch), each naming the tests
+# that must catch it. The reference build comes first so that the
 # objects every mutant shares exist before mutants build in parallel.
-MUTANTS := $(foreach ch,$(CHAPTERS),$(patsubst tests/$(ch)/mutants/%.c,mutant/$(ch)/%,$(wildcard tests/$(ch)/mutants/*.c)))
+MUTANTS := $(foreach ch,$(CHAPTERS),$(patsubst tests/$(ch)/mutants/%.diff,mutant/$(ch)/%,$(wildcard tests/$(ch)/mutants/*.diff)))
 test-mutants:
 	@for ch in $(CHAPTERS); do $(SUBMAKE) CH=$$ch EX=solutions/$$ch OUT=$(B)/solutions/$$ch tests >/dev/null || exit 2; done
 	@$(MAKE) --no-print-directory -j $(JOBS) $(MUTANTS) >$(B)/mutants.log 2>&1; st=$$?; \
@@ -140,11 +141,11 @@ test-mutants:
 	else echo "test-mutants: FAILED"; exit 1; fi
 
 mutant/%: FORCE
-	@ch=$(firstword $(subst /, ,$*)); m=$(notdir $*); src=tests/$$ch/mutants/$$m.c; \
+	@ch=$(firstword $(subst /, ,$*)); m=$(notdir $*); src=tests/$$ch/mutants/$$m.diff; \
 	files=$$(ls solutions/$$ch/*.c); file=$$(sed -n 's/^ \* file:[[:space:]]*\([^[:space:]*]*\).*/\1/p' $$src | head -n 1); \
 	[ -n "$$file" ] || file=$${files##*/}; \
 	dir=$(B)/mutants/$$ch/$$m; rm -rf $$dir && mkdir -p $$dir && cp solutions/$$ch/*.c $$dir/ && \
-	tools/regions merge solutions/$$ch/$$file $$src >$$dir/$$file || exit 1; \
+	tools/regions patch solutions/$$ch/$$file $$src >$$dir/$$file || exit 1; \
 	tests=$$(sed -n 's/^.*caught-by:[[:space:]]*//p' $$src | sed 's/[[:space:]]*\*\/.*//'); \
 	tools/run-tests -j 1 $$(for t in $$tests; do printf -- '-t %s ' $$t; done) $$ch $$dir $$dir/run || exit 2; \
 	tools/report caught $$src $$dir/run/results.tsv
