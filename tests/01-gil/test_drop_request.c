@@ -37,6 +37,14 @@ static void hold_until_requested(struct req *r)
 			     REQ_BOUND_MS, (int)(REQ_BOUND_MS * 1000 / r->gt.g.interval_us));
 }
 
+/* Worker 0: take the GIL, let the waiters go, and wait until worker 1 waits. */
+static void hold_with_a_waiter(struct req *r)
+{
+	gt_take(&r->gt, 0);
+	atomic_store(&r->held, true);
+	gt_wait_phase(1, GT_IN_TAKE);
+}
+
 /* Worker 1 (and 2): wait for worker 0 to hold the GIL, then take it. */
 static void waiter(struct req *r, int id)
 {
@@ -53,9 +61,7 @@ static void set_body(int id, void *ctx)
 		waiter(r, id);
 		return;
 	}
-	gt_take(&r->gt, 0);
-	atomic_store(&r->held, true);
-	gt_wait_phase(1, GT_IN_TAKE);
+	hold_with_a_waiter(r);
 	hold_until_requested(r);
 	gt_drop(&r->gt, 0);
 }
@@ -76,9 +82,7 @@ static void count_body(int id, void *ctx)
 		waiter(r, id);
 		return;
 	}
-	gt_take(&r->gt, 0);
-	atomic_store(&r->held, true);
-	gt_wait_phase(1, GT_IN_TAKE);
+	hold_with_a_waiter(r);
 	hold_until_requested(r);
 	gt_read(&r->gt, &st, "gil_take()");
 	gt_drop(&r->gt, 0);
@@ -108,9 +112,7 @@ static void early_body(int id, void *ctx)
 		waiter(r, id);
 		return;
 	}
-	gt_take(&r->gt, 0);
-	atomic_store(&r->held, true);
-	gt_wait_phase(1, GT_IN_TAKE);
+	hold_with_a_waiter(r);
 	workers_wait_blocked(1, 500);
 	timing_sleep_us(200000);
 	gt_read(&r->gt, &st, "gil_take()");
@@ -138,9 +140,7 @@ static void cleared_body(int id, void *ctx)
 	struct gt_state st;
 
 	if (id == 0) {
-		gt_take(&r->gt, 0);
-		atomic_store(&r->held, true);
-		gt_wait_phase(1, GT_IN_TAKE);
+		hold_with_a_waiter(r);
 		hold_until_requested(r);
 		gt_drop(&r->gt, 0);
 		return;
@@ -179,9 +179,7 @@ static void again_body(int id, void *ctx)
 		waiter(r, id);
 		return;
 	}
-	gt_take(&r->gt, 0);
-	atomic_store(&r->held, true);
-	gt_wait_phase(1, GT_IN_TAKE);
+	hold_with_a_waiter(r);
 	workers_wait_blocked(1, 500);
 	timing_sleep_us(100 * r->gt.g.interval_us);
 	gt_drop(&r->gt, 0);
@@ -211,9 +209,7 @@ static void switch_body(int id, void *ctx)
 	struct gt_state before, after;
 
 	if (id == 0) {
-		gt_take(&r->gt, 0);
-		atomic_store(&r->held, true);
-		gt_wait_phase(1, GT_IN_TAKE);
+		hold_with_a_waiter(r);
 		workers_wait_blocked(1, 500);
 		gt_wait_phase(2, GT_IN_TAKE);
 		workers_wait_blocked(2, 500);
