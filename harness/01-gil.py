@@ -4,10 +4,11 @@
 The C harness (harness/bench*.c) runs this script, one measurement per run,
 and reads the one line it prints:
 
-    python3 harness/01-gil.py run WORKLOAD MODE WORKERS UNITS PARAM
+    python3 harness/01-gil.py run WORKLOAD MODE WORKERS UNITS PARAM CHUNK
         WORKLOAD cpu or io; MODE py-serial, py-threads or py-processes.
-        The work is units [0, UNITS) split into WORKERS equal shares, as the
-        C modes split it. Prints
+        The work is units [0, UNITS) in chunks of CHUNK units, which WORKERS
+        workers take one at a time, each coming back for the next when it is
+        done, as the C modes take them. Prints
         BENCH wall_s=... cpu_s=... result=...
         (cpu: the sum of squares modulo 2**64, checked against C's; io: the
         number of tasks done). Times come from time.perf_counter() and
@@ -69,27 +70,32 @@ def io_share(first, n, param):
 WORKLOADS = {"cpu": cpu_share, "io": io_share}
 
 
-def shares(units, workers, param):
-    """Equal contiguous shares, the first units % workers one longer (as in C)."""
-    base, extra = divmod(units, workers)
-    result = []
-    for k in range(workers):
-        first = base * k + min(k, extra)
-        result.append((first, first + base + (1 if k < extra else 0), param))
-    return result
+def chunks(units, chunk, param):
+    """Units [0, units) in chunks of chunk units, in order (as in C)."""
+    return [(lo, min(lo + chunk, units), param) for lo in range(0, units, chunk)]
 
 
-def in_serial(task, parts):
-    return task(*parts[0])
+def in_serial(task, parts, workers):
+    return sum(task(*part) for part in parts)
 
 
-def in_threads(task, parts):
-    results = [None] * len(parts)
+def in_threads(task, parts, workers):
+    # One shared iterator hands out the chunks; next() under a lock, so
+    # that no chunk goes to two threads.
+    todo, lock = iter(parts), threading.Lock()
+    results = [None] * workers
 
     def worker(k):
-        results[k] = task(*parts[k])
+        done = 0
+        while True:
+            with lock:
+                part = next(todo, None)
+            if part is None:
+                break
+            done += task(*part)
+        results[k] = done
 
-    threads = [threading.Thread(target=worker, args=(k,)) for k in range(len(parts))]
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(workers)]
     for t in threads:
         t.start()
     for t in threads:
@@ -99,16 +105,27 @@ def in_threads(task, parts):
     return sum(results)
 
 
-def in_processes(task, parts):
-    # fork, as the C processes mode; close and join reap the workers, so
-    # that RUSAGE_CHILDREN counts their CPU time.
-    pool = multiprocessing.get_context("fork").Pool(len(parts))
+def in_processes(task, parts, workers):
+    # fork, as the C processes mode. The pool gives the next batch of
+    # chunks to the next idle worker; a batch, not one chunk, because each
+    # hand-out is a message through a pipe and a pickle, not one atomic add
+    # as in C: four batches per worker keep the balance and cut the cost.
+    # close and join reap the workers, so that RUSAGE_CHILDREN counts
+    # their CPU time.
+    pool = multiprocessing.get_context("fork").Pool(workers)
+    batch = max(1, len(parts) // (4 * workers))
     try:
-        results = pool.starmap(task, parts)
+        results = list(pool.imap_unordered(_call, [(task, part) for part in parts],
+                                           chunksize=batch))
     finally:
         pool.close()
         pool.join()
     return sum(results)
+
+
+def _call(args):
+    task, part = args
+    return task(*part)
 
 
 MODES = {"py-serial": in_serial, "py-threads": in_threads, "py-processes": in_processes}
@@ -120,11 +137,11 @@ def cpu_seconds():
     return self.ru_utime + self.ru_stime + children.ru_utime + children.ru_stime
 
 
-def run(workload, mode, workers, units, param):
+def run(workload, mode, workers, units, param, chunk):
     task, how = WORKLOADS[workload], MODES[mode]
-    parts = shares(units, 1 if mode == "py-serial" else workers, param)
+    parts = chunks(units, chunk, param)
     cpu0, wall0 = cpu_seconds(), time.perf_counter()
-    result = how(task, parts)
+    result = how(task, parts, workers)
     wall, cpu = time.perf_counter() - wall0, cpu_seconds() - cpu0
     # Python's integers do not wrap; C's unsigned ones wrap modulo 2**64.
     print("BENCH wall_s=%.9f cpu_s=%.9f result=%d" % (wall, cpu, result % 2**64))
@@ -205,8 +222,8 @@ def main(argv):
     if sys.version_info < (3, 9):
         sys.exit("harness/01-gil.py: Python 3.9 or later needed, this is %s"
                  % sys.version.split()[0])
-    if len(argv) == 7 and argv[1] == "run" and argv[2] in WORKLOADS and argv[3] in MODES:
-        run(argv[2], argv[3], int(argv[4]), int(argv[5]), int(argv[6]))
+    if len(argv) == 8 and argv[1] == "run" and argv[2] in WORKLOADS and argv[3] in MODES:
+        run(argv[2], argv[3], int(argv[4]), int(argv[5]), int(argv[6]), int(argv[7]))
     elif len(argv) == 7 and argv[1] == "convoy":
         convoy(int(argv[2]), argv[3] == "1", float(argv[4]), int(argv[5]), int(argv[6]))
     else:

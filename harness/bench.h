@@ -14,8 +14,14 @@
  * every run completed and gave the expected result, 1 if one did not (one
  * line on stderr says which and why), 2 for a usage error.
  *
- * A workload is a fixed amount of work, units [0, units), split into equal
- * contiguous shares, one per worker (strong scaling). Each round runs every
+ * A workload is a fixed amount of work, units [0, units) (strong scaling).
+ * The workers of a run take it in chunks of size.chunk units from one counter
+ * they all share (in shared memory, so processes share it too), each coming
+ * back for the next chunk when it is done: a worker on a faster core takes
+ * more, and the run ends when the work does, not when the slowest of equal
+ * shares does (on a shared host one core is often slower than the other for
+ * seconds at a time). The serial baseline takes the same chunks, one after
+ * the other. Each round runs every
  * (mode, workers) configuration once, in a shuffled order, and speedup is the
  * serial baseline's wall time over the mode's, both from the same round.
  * Every run happens in a child process that the core watches: a run that
@@ -55,27 +61,32 @@ enum bench_profile {
 /* The size of a workload in one profile; filled in by bench_workload.size. */
 struct bench_size {
 	uint64_t units;		/* the whole work is units [0, units) */
-	uint64_t param;		/* passed unchanged to every share (io: us) */
+	uint64_t param;		/* passed unchanged to every chunk (io: us) */
+	uint64_t chunk;		/* units per chunk; 0: 256 chunks (fewer if small) */
 	int workers[BENCH_MAX_COUNTS + 1];	/* ascending, 0-terminated */
 	int rounds;		/* preset from the profile; may be changed */
 	char label[96];		/* for people: "n = 20000000" */
 };
 
-/* One worker's share of a workload: units [lo, hi). */
+/*
+ * One worker of a run; work() sees one chunk of it at a time, units [lo, hi).
+ */
 struct bench_job {
 	const struct bench_workload *workload;
 	const struct bench_size *size;
 	int worker;		/* 0 .. workers - 1 */
 	int workers;
-	uint64_t lo, hi;
+	uint64_t lo, hi;	/* the chunk work() is to do */
 	void *arg;		/* a chapter mode's per-worker context, else NULL */
+	_Atomic uint64_t *next;	/* the run's counter: the next chunk's lo */
 };
 
 /*
  * A workload, defined by a chapter file. work() is the one function every
  * mode runs; it is called through a pointer from another file, so gcc cannot
- * specialise it for one mode (toolchain.md, "Measuring honestly"). Results of
- * the shares are added modulo 2^64 and must equal expected().
+ * specialise it for one mode (toolchain.md, "Measuring honestly"). It is
+ * called once per chunk; the results of all chunks are added modulo 2^64 and
+ * must equal expected().
  */
 struct bench_workload {
 	const char *name;	/* file names: speedup-NAME.tsv */
@@ -149,7 +160,11 @@ extern const struct bench_chapter bench_chapter;
  * Helpers for chapter files.
  */
 
-/* Run job's share of its workload: the same call in every mode. */
+/*
+ * Do job's part of its workload: take chunks from the run's counter and call
+ * work() on each until none is left; the sum of their results. The same call
+ * in every mode.
+ */
 uint64_t bench_work(const struct bench_job *job);
 
 /* CLOCK_MONOTONIC in seconds. */

@@ -146,7 +146,8 @@ void bench_env_write(const struct bench_opts *o, const double before[3])
 		bench_plan(o, w, &s);
 		snprintf(rounds + strlen(rounds), sizeof(rounds) - strlen(rounds), "%s%s %d",
 			 rounds[0] ? ", " : "", w->name, s.rounds);
-		fprintf(bf.f, "size_%s\t%s; workers", w->name, s.label);
+		fprintf(bf.f, "size_%s\t%s in chunks of %llu; workers", w->name, s.label,
+			(unsigned long long)s.chunk);
 		for (int k = 0; s.workers[k] != 0; k++)
 			fprintf(bf.f, " %d", s.workers[k]);
 		fprintf(bf.f, "; %d rounds\n", s.rounds);

@@ -13,8 +13,10 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -55,22 +57,32 @@ const struct bench_modedesc *bench_mode_find(const char *name)
 
 uint64_t bench_work(const struct bench_job *job)
 {
-	return job->workload->work(job);
+	struct bench_job chunk = *job;
+	uint64_t sum = 0, units = job->size->units, step = job->size->chunk, lo;
+
+	/*
+	 * Relaxed is enough: the counter only hands out distinct ranges; the
+	 * results travel back through pthread_join or a pipe, which order them.
+	 * It overshoots units by at most one step per worker.
+	 */
+	while ((lo = atomic_fetch_add_explicit(job->next, step, memory_order_relaxed)) < units) {
+		chunk.lo = lo;
+		chunk.hi = units - lo < step ? units : lo + step;
+		sum += job->workload->work(&chunk);
+	}
+	return sum;
 }
 
-/* Share k of n: equal parts, the first units % n one unit longer. */
-static void share(struct bench_job *job, const struct bench_runspec *rs, int k)
+/* Worker k of a run whose counter is next. */
+static void job_init(struct bench_job *job, const struct bench_runspec *rs, int k,
+		     _Atomic uint64_t *next)
 {
-	uint64_t n = (uint64_t)rs->workers, base = rs->size->units / n;
-	uint64_t extra = rs->size->units % n, uk = (uint64_t)k;
-
 	memset(job, 0, sizeof(*job));
 	job->workload = rs->workload;
 	job->size = rs->size;
 	job->worker = k;
 	job->workers = rs->workers;
-	job->lo = base * uk + (uk < extra ? uk : extra);
-	job->hi = job->lo + base + (uk < extra);
+	job->next = next;
 }
 
 struct worker {
@@ -94,14 +106,14 @@ static void *worker_main(void *arg)
 
 /* Threads, plain or a chapter's. Returns 0 or an error number. */
 static int run_threads(const struct bench_runspec *rs, struct worker *ws,
-		       void *state, uint64_t *sum)
+		       void *state, _Atomic uint64_t *next, uint64_t *sum)
 {
 	int k, started, e = 0;
 
 	for (started = 0; started < rs->workers; started++) {
 		ws[started].mode = rs->mode->chapter;
 		ws[started].state = state;
-		share(&ws[started].job, rs, started);
+		job_init(&ws[started].job, rs, started, next);
 		if ((e = pthread_create(&ws[started].tid, NULL, worker_main, &ws[started])) != 0)
 			break;
 	}
@@ -123,7 +135,8 @@ struct share_result {
 };
 
 /* Processes. Returns 0, or -1 after bench_fail() said why. */
-static int run_processes(const struct bench_runspec *rs, int fd, uint64_t *sum)
+static int run_processes(const struct bench_runspec *rs, int fd,
+			 _Atomic uint64_t *next, uint64_t *sum)
 {
 	pid_t *pids = calloc((size_t)rs->workers, sizeof(*pids));
 	int k, p[2], got = 0, started, ret = 0;
@@ -142,7 +155,7 @@ static int run_processes(const struct bench_runspec *rs, int fd, uint64_t *sum)
 			struct bench_job job;
 
 			close(p[0]);
-			share(&job, rs, started);
+			job_init(&job, rs, started, next);
 			msg.worker = started;
 			msg.result = bench_work(&job);
 			_exit(write(p[1], &msg, sizeof(msg)) == (ssize_t)sizeof(msg) ? 0 : 1);
@@ -190,6 +203,9 @@ static int run_processes(const struct bench_runspec *rs, int fd, uint64_t *sum)
 	return ret;
 }
 
+/* Shared memory must hold a lock-free counter, or processes cannot share it. */
+_Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "64-bit atomics must be lock-free");
+
 /* CPU time of this process and of its reaped children, in seconds. */
 static double cpu_seconds(void)
 {
@@ -210,6 +226,7 @@ int bench_run_child(void *arg, int fd)
 	struct worker *ws = calloc((size_t)rs->workers, sizeof(*ws));
 	double wall0, cpu0, wall, cpu;
 	struct bench_job whole;
+	_Atomic uint64_t *next;
 	uint64_t sum = 0;
 	void *state = NULL;
 	int e = 0;
@@ -218,6 +235,14 @@ int bench_run_child(void *arg, int fd)
 		bench_fail(fd, "out of memory for %d workers", rs->workers);
 		return 1;
 	}
+	/* The chunk counter, shared with forked workers too. */
+	next = mmap(NULL, sizeof(*next), PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (next == MAP_FAILED) {
+		bench_fail(fd, "mmap: %s", strerror(errno));
+		return 1;
+	}
+	atomic_init(next, 0);
 	if (cm != NULL && cm->open != NULL && (e = cm->open(&state, rs->workers)) != 0) {
 		bench_fail(fd, "mode %s could not start: %s", cm->name, strerror(e));
 		return 1;
@@ -226,14 +251,15 @@ int bench_run_child(void *arg, int fd)
 	wall0 = bench_now();
 	switch (rs->mode->kind) {
 	case BENCH_SERIAL:
-		share(&whole, &(struct bench_runspec){ rs->mode, rs->workload, rs->size, 1 }, 0);
+		job_init(&whole, rs, 0, next);
+		whole.workers = 1;
 		sum = bench_work(&whole);
 		break;
 	case BENCH_THREADS:
-		e = run_threads(rs, ws, state, &sum);
+		e = run_threads(rs, ws, state, next, &sum);
 		break;
 	case BENCH_PROCESSES:
-		if (run_processes(rs, fd, &sum) != 0)
+		if (run_processes(rs, fd, next, &sum) != 0)
 			return 1;
 		break;
 	case BENCH_PYTHON:
@@ -245,6 +271,7 @@ int bench_run_child(void *arg, int fd)
 	if (cm != NULL && cm->close != NULL)
 		cm->close(state);
 	free(ws);
+	munmap(next, sizeof(*next));
 	if (e != 0) {
 		bench_fail(fd, "pthread_create or pthread_join: %s", strerror(e));
 		return 1;

@@ -60,9 +60,10 @@ static int run_one(const struct bench_opts *o, struct bench_run *run, double tim
 	const struct bench_modedesc *m = run->config->mode;
 	const struct bench_blame *blame = m->chapter ? m->chapter->blame : NULL;
 	struct bench_runspec rs = { m, run->workload, run->size, run->config->workers };
-	char label[128], workers[16], units[32], param[32];
+	char label[128], workers[16], units[32], param[32], chunk[32];
 	char *argv[] = { (char *)o->python, (char *)bench_chapter.script, "run",
-			 (char *)run->workload->name, (char *)m->name, workers, units, param, NULL };
+			 (char *)run->workload->name, (char *)m->name, workers, units, param, chunk,
+			 NULL };
 	const char *wall_s, *cpu_s, *result_s;
 	uint64_t result, expected = run->workload->expected(run->size);
 	struct bench_out out;
@@ -73,6 +74,7 @@ static int run_one(const struct bench_opts *o, struct bench_run *run, double tim
 	snprintf(workers, sizeof(workers), "%d", rs.workers);
 	snprintf(units, sizeof(units), "%" PRIu64, run->size->units);
 	snprintf(param, sizeof(param), "%" PRIu64, run->size->param);
+	snprintf(chunk, sizeof(chunk), "%" PRIu64, run->size->chunk);
 	if (m->kind == BENCH_PYTHON) {
 		blame = python_blame();
 		if (bench_call(label, blame, timeout_s, NULL, NULL, argv, &out) != 0)
@@ -109,6 +111,8 @@ void bench_plan(const struct bench_opts *o, const struct bench_workload *w,
 	w->size(s, o->profile, o->ncpu);
 	if (o->rounds > 0)
 		s->rounds = o->rounds;
+	if (s->chunk == 0)
+		s->chunk = s->units / 256 + (s->units % 256 != 0);	/* 256 chunks at most */
 	if (s->workers[0] == 0 || s->rounds < 1)
 		errx(1, "workload %s: no worker counts or no rounds", w->name);
 }

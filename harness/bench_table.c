@@ -6,6 +6,7 @@
 #include "bench.h"
 
 #include <err.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -109,11 +110,13 @@ static void write_tsv(const struct bench_opts *o, const struct bench_run *run,
 static void caption(FILE *f, const struct bench_opts *o, const struct bench_run *run)
 {
 	(void)o;
-	fprintf(f, "Table: Workload %s: %s (%s), split evenly across the workers. Speedup: the "
+	fprintf(f, "Table: Workload %s: %s (%s), in %" PRIu64 " chunks that the workers take "
+		"one at a time. Speedup: the "
 		"baseline's median time over the mode's (C modes against serial, py- modes "
 		"against py-serial), %d interleaved rounds; in brackets the lowest and highest "
 		"ratio of one round. CPU/wall: CPU time, children included, over wall time.\n",
-		run->workload->name, run->workload->what, run->size->label, run->rounds);
+		run->workload->name, run->workload->what, run->size->label,
+		(run->size->units + run->size->chunk - 1) / run->size->chunk, run->rounds);
 }
 
 /*
