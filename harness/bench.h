@@ -259,6 +259,7 @@ struct bench_config {
 	const struct bench_modedesc *mode;
 	int workers;
 	int baseline;		/* index of its baseline's configuration */
+	int sample_of;		/* -1, or the baseline this is one more run of */
 };
 struct bench_run {
 	const struct bench_workload *workload;

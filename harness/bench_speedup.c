@@ -5,8 +5,11 @@
  * Method (the book's "Measuring honestly"): one discarded warm-up run per
  * mode; then in each round every (mode, workers) configuration runs once, in
  * an order shuffled by a recorded seed, so that a slow minute of the machine
- * spreads over all modes instead of landing on one. A mode's speedup in a
- * round is its baseline's wall time over its own, both from that round.
+ * spreads over all modes instead of landing on one. Each baseline runs
+ * BASELINE_RUNS times per round: every speedup in a table divides by the
+ * same baseline, so its noise would shift them all together, and a baseline
+ * run is cheap beside a round. A mode's speedup in a round is the median of
+ * its baseline's runs in that round over its own time.
  */
 #include "bench.h"
 
@@ -17,6 +20,9 @@
 
 /* No expectation yet before the baseline's warm-up: a generous fixed cap. */
 #define WARMUP_TIMEOUT_S 300.0
+
+/* Runs of each baseline per round (other configurations: one). */
+#define BASELINE_RUNS 3
 
 /* What to suspect when a Python run fails: the chapter's script. */
 static const struct bench_blame *python_blame(void)
@@ -125,11 +131,11 @@ static int make_configs(const struct bench_size *s, const struct bench_modedesc 
 
 	for (i = 0; i < nmodes; i++) {
 		if (strcmp(modes[i]->name, modes[i]->baseline) == 0) {
-			cfg[n++] = (struct bench_config){ modes[i], 1, -1 };
+			cfg[n++] = (struct bench_config){ modes[i], 1, -1, -1 };
 			continue;
 		}
 		for (k = 0; s->workers[k] != 0; k++)
-			cfg[n++] = (struct bench_config){ modes[i], s->workers[k], -1 };
+			cfg[n++] = (struct bench_config){ modes[i], s->workers[k], -1, -1 };
 	}
 	/* Every configuration needs its baseline in the same round. */
 	for (i = 0; i < n; i++) {
@@ -140,6 +146,10 @@ static int make_configs(const struct bench_size *s, const struct bench_modedesc 
 			errx(1, "mode %s needs mode %s in the same workload",
 			     cfg[i].mode->name, cfg[i].mode->baseline);
 	}
+	/* The baselines' extra runs, after everything else. */
+	for (i = 0, k = n; i < k; i++)
+		for (int extra = 1; cfg[i].baseline == i && extra < BASELINE_RUNS; extra++)
+			cfg[n++] = (struct bench_config){ cfg[i].mode, 1, i, i };
 	return n;
 }
 
@@ -156,6 +166,9 @@ static int warm_up(const struct bench_opts *o, struct bench_run *run, double *ex
 			struct bench_config *c = &run->configs[i];
 			bool is_base = c->baseline == i;
 			double wall, cpu;
+
+			if (c->sample_of >= 0)
+				continue;
 
 			/* The last configuration of each mode has its most workers. */
 			j = i + 1;
@@ -186,12 +199,12 @@ static void shuffle(int *v, int n, uint64_t *state)
 int bench_speedup(const struct bench_opts *o, const struct bench_workload *w)
 {
 	const struct bench_modedesc *modes[32];
-	struct bench_config cfg[32 * BENCH_MAX_COUNTS];
+	struct bench_config cfg[32 * (BENCH_MAX_COUNTS + BASELINE_RUNS)];
 	struct bench_size s;
 	struct bench_run run;
-	double expect[32 * BENCH_MAX_COUNTS];
+	double expect[32 * (BENCH_MAX_COUNTS + BASELINE_RUNS)];
 	uint64_t seed = o->seed;	/* each workload's order is reproducible alone */
-	int nmodes, r, i, order[32 * BENCH_MAX_COUNTS];
+	int nmodes, r, i, order[32 * (BENCH_MAX_COUNTS + BASELINE_RUNS)];
 
 	bench_plan(o, w, &s);
 	nmodes = resolve_modes(o, w, modes, 32);
@@ -208,8 +221,8 @@ int bench_speedup(const struct bench_opts *o, const struct bench_workload *w)
 	if (run.wall == NULL || run.cpu == NULL || run.order == NULL)
 		err(1, "calloc");
 
-	bench_progress("%s: %s, %d configurations, %d rounds, warming up",
-		       w->name, s.label, run.nconfigs, s.rounds);
+	bench_progress("%s: %s, %d runs a round (baselines %d times), %d rounds, warming up",
+		       w->name, s.label, run.nconfigs, BASELINE_RUNS, s.rounds);
 	if (warm_up(o, &run, expect) != 0)
 		return -1;
 	for (r = 0; r < s.rounds; r++) {

@@ -15,7 +15,6 @@ struct summary {
 	double wall, cpu_per_wall;		/* medians over rounds */
 };
 
-/* One value per round, sorted, into the five-number summary's fields. */
 /*
  * The speedup is the baseline's median time over the mode's median time, all
  * from the same run. Rejected: the median of the per-round ratios. Each of
@@ -23,14 +22,32 @@ struct summary {
  * speed drifts (a busy host: steal time comes and goes) one slow run skews
  * its whole ratio, while a median time shrugs off a minority of slow runs.
  * The per-round ratios still give the spread, min to max: how far one
- * round's answer could be from another's.
+ * round's answer could be from another's. A baseline runs several times per
+ * round (bench_speedup.c); its time is the median of all those runs, and in
+ * one round the median of that round's.
  */
+
+/* The times of baseline b's runs in round r (r < 0: every round) into v. */
+static size_t base_times(const struct bench_run *run, int b, int r, double *v)
+{
+	int k, q, n = run->nconfigs;
+	size_t m = 0;
+
+	for (q = r < 0 ? 0 : r; q < (r < 0 ? run->rounds : r + 1); q++)
+		for (k = 0; k < n; k++)
+			if (k == b || run->configs[k].sample_of == b)
+				v[m++] = run->wall[q * n + k];
+	bench_sort(v, m);
+	return m;
+}
+
 static void summarise(const struct bench_run *run, int c, struct summary *s)
 {
 	int r, n = run->nconfigs, b = run->configs[c].baseline;
+	size_t m;
 	double *sp = calloc((size_t)run->rounds, sizeof(double));
 	double *wall = calloc((size_t)run->rounds, sizeof(double));
-	double *base = calloc((size_t)run->rounds, sizeof(double));
+	double *base = calloc((size_t)(run->rounds * n), sizeof(double));
 	double *cpw = calloc((size_t)run->rounds, sizeof(double));
 
 	if (sp == NULL || wall == NULL || base == NULL || cpw == NULL)
@@ -38,21 +55,22 @@ static void summarise(const struct bench_run *run, int c, struct summary *s)
 	for (r = 0; r < run->rounds; r++) {
 		double w = run->wall[r * n + c];
 
-		sp[r] = run->wall[r * n + b] / w;
+		m = base_times(run, b, r, base);
+		sp[r] = c == b ? 1.0 : bench_quantile(base, m, 0.5) / w;
 		wall[r] = w;
-		base[r] = run->wall[r * n + b];
 		cpw[r] = run->cpu[r * n + c] / w;
 	}
 	bench_sort(sp, (size_t)run->rounds);
 	bench_sort(wall, (size_t)run->rounds);
-	bench_sort(base, (size_t)run->rounds);
 	bench_sort(cpw, (size_t)run->rounds);
+	m = base_times(run, b, -1, base);
 	s->min = sp[0];
 	s->q1 = bench_quantile(sp, (size_t)run->rounds, 0.25);
 	s->q3 = bench_quantile(sp, (size_t)run->rounds, 0.75);
 	s->max = sp[run->rounds - 1];
-	s->wall = bench_quantile(wall, (size_t)run->rounds, 0.5);
-	s->median = bench_quantile(base, (size_t)run->rounds, 0.5) / s->wall;
+	/* A baseline's own time is the median of all its runs. */
+	s->wall = c == b ? bench_quantile(base, m, 0.5) : bench_quantile(wall, (size_t)run->rounds, 0.5);
+	s->median = bench_quantile(base, m, 0.5) / s->wall;
 	s->cpu_per_wall = bench_quantile(cpw, (size_t)run->rounds, 0.5);
 	free(sp);
 	free(wall);
@@ -94,11 +112,21 @@ static void write_tsv(const struct bench_opts *o, const struct bench_run *run,
 	fprintf(bf.f, "mode\tworkers\trounds\tspeedup_median\tspeedup_min\tspeedup_q1\t"
 		"speedup_q3\tspeedup_max\twall_median_s\tcpu_per_wall\n");
 	for (c = 0; c < run->nconfigs; c++)
-		fprintf(bf.f, "%s\t%d\t%d\t%.4f\t%.4f\t%.4f\t%.4f\t%.4f\t%.6f\t%.3f\n",
+		if (run->configs[c].sample_of < 0)
+			fprintf(bf.f, "%s\t%d\t%d\t%.4f\t%.4f\t%.4f\t%.4f\t%.4f\t%.6f\t%.3f\n",
 			run->configs[c].mode->name, run->configs[c].workers, run->rounds,
 			sum[c].median, sum[c].min, sum[c].q1, sum[c].q3, sum[c].max,
 			sum[c].wall, sum[c].cpu_per_wall);
 	bench_file_commit(&bf);
+}
+
+static int baseline_runs(const struct bench_run *run, int b)
+{
+	int k, m = 0;
+
+	for (k = 0; k < run->nconfigs; k++)
+		m += k == b || run->configs[k].sample_of == b;
+	return m;
 }
 
 /*
@@ -113,10 +141,12 @@ static void caption(FILE *f, const struct bench_opts *o, const struct bench_run 
 	fprintf(f, "Table: Workload %s: %s (%s), in %" PRIu64 " chunks that the workers take "
 		"one at a time. Speedup: the "
 		"baseline's median time over the mode's (C modes against serial, py- modes "
-		"against py-serial), %d interleaved rounds; in brackets the lowest and highest "
+		"against py-serial), %d interleaved rounds, each running the baselines %d "
+		"times and every other configuration once; in brackets the lowest and highest "
 		"ratio of one round. CPU/wall: CPU time, children included, over wall time.\n",
 		run->workload->name, run->workload->what, run->size->label,
-		(run->size->units + run->size->chunk - 1) / run->size->chunk, run->rounds);
+		(run->size->units + run->size->chunk - 1) / run->size->chunk, run->rounds,
+		baseline_runs(run, run->configs[0].baseline));
 }
 
 /*
@@ -132,7 +162,8 @@ static void notes(FILE *f, const struct bench_opts *o, const struct bench_run *r
 		const struct bench_config *cf = &run->configs[c];
 		double sp = sum[c].median;
 
-		if (cf->workers != 1 || cf->baseline == c || (sp > 0.9 && sp < 1.1))
+		if (cf->workers != 1 || cf->baseline == c || cf->sample_of >= 0 ||
+		    (sp > 0.9 && sp < 1.1))
 			continue;
 		fprintf(f, "%s %s at %.2fx of %s", n++ ? "," : "\nNote: with 1 worker,",
 			cf->mode->name, sp, cf->mode->baseline);
@@ -162,6 +193,8 @@ static void write_md(const struct bench_opts *o, const struct bench_run *run,
 	fprintf(bf.f, "| mode | workers | speedup, median (min–max) | median wall time | CPU/wall |\n"
 		"|:--------------|-------:|---------------------:|-------------:|---------:|\n");
 	for (c = 0; c < run->nconfigs; c++) {
+		if (run->configs[c].sample_of >= 0)
+			continue;
 		bench_fmt_time(wall, sizeof(wall), sum[c].wall);
 		fprintf(bf.f, "| %s | %d | ", run->configs[c].mode->name, run->configs[c].workers);
 		if (run->configs[c].baseline == c)
