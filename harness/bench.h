@@ -35,7 +35,10 @@
  *                      (warm-up runs are not written)
  *   speedup-W.tsv      mode workers rounds speedup_median speedup_min
  *                      speedup_q1 speedup_q3 speedup_max wall_median_s
- *                      cpu_per_wall; one row per mode and worker count,
+ *                      cpu_per_wall speedup_ci_low speedup_ci_high
+ *                      (min to max: per-round ratios; ci: a 95% bootstrap
+ *                      interval of speedup_median, bench_table.c); one row
+ *                      per mode and worker count,
  *                      baselines (serial, py-serial: workers 1, speedup 1)
  *                      included, modes in the workload's order
  *   speedup-W.md       the same as a pandoc pipe table with a caption

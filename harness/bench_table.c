@@ -13,7 +13,46 @@
 struct summary {
 	double min, q1, median, q3, max;	/* median: of times; the rest: per-round ratios */
 	double wall, cpu_per_wall;		/* medians over rounds */
+	double ci_low, ci_high;			/* 95% interval of median */
 };
+
+/*
+ * How far to trust one run's speedup: a percentile bootstrap. Resample the
+ * baseline's runs and the mode's runs, each with replacement, take the
+ * ratio of their medians, BOOTSTRAP times; the middle 95% of those ratios is
+ * the interval. It treats the runs as independent draws from the machine's
+ * noise, which the shuffled order makes closer to true; it says nothing of
+ * drift that lasts the whole measurement (another run on another day).
+ */
+#define BOOTSTRAP 2000
+
+static double resampled_median(const double *v, size_t n, double *tmp, uint64_t *seed)
+{
+	for (size_t i = 0; i < n; i++)
+		tmp[i] = v[bench_random(seed) % n];
+	bench_sort(tmp, n);
+	return bench_quantile(tmp, n, 0.5);
+}
+
+static void interval(const double *base, size_t nb, const double *mode, size_t nm,
+		     uint64_t seed, double *low, double *high)
+{
+	double *ratio = calloc(BOOTSTRAP, sizeof(double));
+	double *tmp = calloc(nb > nm ? nb : nm, sizeof(double));
+
+	if (ratio == NULL || tmp == NULL)
+		err(1, "calloc");
+	for (int k = 0; k < BOOTSTRAP; k++) {
+		double b = resampled_median(base, nb, tmp, &seed);
+
+		ratio[k] = b / resampled_median(mode, nm, tmp, &seed);
+	}
+	bench_sort(ratio, BOOTSTRAP);
+	*low = bench_quantile(ratio, BOOTSTRAP, 0.025);
+	*high = bench_quantile(ratio, BOOTSTRAP, 0.975);
+	free(ratio);
+	free(tmp);
+}
 
 /*
  * The speedup is the baseline's median time over the mode's median time, all
@@ -72,6 +111,11 @@ static void summarise(const struct bench_run *run, int c, struct summary *s)
 	s->wall = c == b ? bench_quantile(base, m, 0.5) : bench_quantile(wall, (size_t)run->rounds, 0.5);
 	s->median = bench_quantile(base, m, 0.5) / s->wall;
 	s->cpu_per_wall = bench_quantile(cpw, (size_t)run->rounds, 0.5);
+	if (c == b)
+		s->ci_low = s->ci_high = 1.0;
+	else
+		interval(base, m, wall, (size_t)run->rounds, run->seed + (uint64_t)c,
+			 &s->ci_low, &s->ci_high);
 	free(sp);
 	free(wall);
 	free(base);
@@ -110,13 +154,15 @@ static void write_tsv(const struct bench_opts *o, const struct bench_run *run,
 	snprintf(name, sizeof(name), "speedup-%s.tsv", run->workload->name);
 	bench_file_open(&bf, o->dir, name);
 	fprintf(bf.f, "mode\tworkers\trounds\tspeedup_median\tspeedup_min\tspeedup_q1\t"
-		"speedup_q3\tspeedup_max\twall_median_s\tcpu_per_wall\n");
+		"speedup_q3\tspeedup_max\twall_median_s\tcpu_per_wall\tspeedup_ci_low\t"
+		"speedup_ci_high\n");
 	for (c = 0; c < run->nconfigs; c++)
 		if (run->configs[c].sample_of < 0)
-			fprintf(bf.f, "%s\t%d\t%d\t%.4f\t%.4f\t%.4f\t%.4f\t%.4f\t%.6f\t%.3f\n",
-			run->configs[c].mode->name, run->configs[c].workers, run->rounds,
-			sum[c].median, sum[c].min, sum[c].q1, sum[c].q3, sum[c].max,
-			sum[c].wall, sum[c].cpu_per_wall);
+			fprintf(bf.f, "%s\t%d\t%d\t%.4f\t%.4f\t%.4f\t%.4f\t%.4f\t%.6f\t%.3f\t"
+				"%.4f\t%.4f\n",
+				run->configs[c].mode->name, run->configs[c].workers, run->rounds,
+				sum[c].median, sum[c].min, sum[c].q1, sum[c].q3, sum[c].max,
+				sum[c].wall, sum[c].cpu_per_wall, sum[c].ci_low, sum[c].ci_high);
 	bench_file_commit(&bf);
 }
 
@@ -142,11 +188,13 @@ static void caption(FILE *f, const struct bench_opts *o, const struct bench_run 
 		"one at a time. Speedup: the "
 		"baseline's median time over the mode's (C modes against serial, py- modes "
 		"against py-serial), %d interleaved rounds, each running the baselines %d "
-		"times and every other configuration once; in brackets the lowest and highest "
-		"ratio of one round. CPU/wall: CPU time, children included, over wall time.\n",
+		"times and every other configuration once; in brackets a 95%% bootstrap interval "
+		"of that ratio (%d resamplings of the runs). One round: the lowest and highest "
+		"ratio of a baseline and a mode from the same round. CPU/wall: CPU time, "
+		"children included, over wall time.\n",
 		run->workload->name, run->workload->what, run->size->label,
 		(run->size->units + run->size->chunk - 1) / run->size->chunk, run->rounds,
-		baseline_runs(run, run->configs[0].baseline));
+		baseline_runs(run, run->configs[0].baseline), BOOTSTRAP);
 }
 
 /*
@@ -190,17 +238,20 @@ static void write_md(const struct bench_opts *o, const struct bench_run *run,
 	 * Pandoc sizes the columns of a wide pipe table by the dashes under each
 	 * header: the mode column needs room for "py-processes".
 	 */
-	fprintf(bf.f, "| mode | workers | speedup, median (min–max) | median wall time | CPU/wall |\n"
-		"|:--------------|-------:|---------------------:|-------------:|---------:|\n");
+	fprintf(bf.f, "| mode | workers | speedup (95%% interval) | one round: min–max "
+		"| median wall time | CPU/wall |\n"
+		"|:--------------|-------:|--------------------:|-------------:"
+		"|-------------:|---------:|\n");
 	for (c = 0; c < run->nconfigs; c++) {
 		if (run->configs[c].sample_of >= 0)
 			continue;
 		bench_fmt_time(wall, sizeof(wall), sum[c].wall);
 		fprintf(bf.f, "| %s | %d | ", run->configs[c].mode->name, run->configs[c].workers);
 		if (run->configs[c].baseline == c)
-			fprintf(bf.f, "1.00x (baseline)");
+			fprintf(bf.f, "1.00x (baseline) | ");
 		else
-			fprintf(bf.f, "%.2fx (%.2f–%.2f)", sum[c].median, sum[c].min, sum[c].max);
+			fprintf(bf.f, "%.2fx (%.2f–%.2f) | %.2f–%.2f", sum[c].median, sum[c].ci_low,
+				sum[c].ci_high, sum[c].min, sum[c].max);
 		fprintf(bf.f, " | %s | %.2f |\n", wall, sum[c].cpu_per_wall);
 	}
 	fprintf(bf.f, "\n");

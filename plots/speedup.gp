@@ -6,8 +6,9 @@
 # out ending in .svg: SVG for the HTML book; in .pdf: PDF (cairo) for the
 # PDF book, 16 cm wide. Both are vector. Optional: -e "title='...'".
 #
-# One line per mode: the speedup of median times over the rounds, bars from
-# the lowest to the highest ratio of one round, and the ideal (= workers) dashed.
+# One line per mode: the speedup of median times over the rounds, bars for
+# its 95% bootstrap interval (speedup_ci_low to speedup_ci_high), and the
+# ideal (= workers) dashed.
 # Modes are read from the data, so a chapter's own modes appear by
 # themselves and Python modes simply vanish when python3 was absent. A
 # mode and its py- twin share a colour; Python modes are dashed. Baselines
@@ -79,7 +80,7 @@ if (max_workers >= 8) {
 }
 set format y "%gx"
 set xlabel "workers (threads or processes)"
-set ylabel "speedup over serial (bars: range over rounds)"
+set ylabel "speedup over serial (bars: 95% interval)"
 set grid back lc rgb "#dddddd"
 set key top left Left reverse spacing 1.1 box lc rgb "#bbbbbb" opaque
 set border 3
@@ -88,7 +89,7 @@ set bars small
 if (exists("title")) { set title title }
 
 plot for [i = 1:n] data using \
-	(strcol(1) eq word(modes, i) ? shift($2, i) : NaN):4:5:8 \
+	(strcol(1) eq word(modes, i) ? shift($2, i) : NaN):4:11:12 \
 	with yerrorlines lw 2 dt dash(word(modes, i)) pt point(word(modes, i)) ps 0.8 \
 	lc rgb colour(word(modes, i)) title word(modes, i), \
 	x with lines dt 3 lw 1.5 lc rgb "#777777" title "ideal: speedup = workers"
