@@ -70,7 +70,7 @@ deps-book deps-test:
 
 check: deps-test
 	@mkdir -p $(B); for ch in $(CHAPTER); do \
-		for f in solutions/$$ch/*.c; do \
+		for f in $$(tools/manifest $$ch exercise); do f=solutions/$$ch/$$f; \
 			tools/regions check $$f chapters/$$ch/$${f##*/} >$(B)/regions.txt 2>&1 || \
 			{ echo "warning: you changed chapters/$$ch/$${f##*/} outside its exercise regions;"; \
 			  echo "         the grader will not see that (make check compares it with the given code):"; \
@@ -109,7 +109,7 @@ test-reference:
 test-skeleton:
 	@for ch in $(CHAPTERS); do \
 		rm -rf $(B)/pristine/$$ch && mkdir -p $(B)/pristine/$$ch || exit 2; \
-		for f in solutions/$$ch/*.c; do \
+		for f in $$(tools/manifest $$ch exercise); do f=solutions/$$ch/$$f; \
 			s=chapters/$$ch/$${f##*/}; \
 			if git diff --quiet HEAD -- $$s 2>/dev/null || ! git cat-file -e HEAD:$$s 2>/dev/null; then \
 				cp $$s $(B)/pristine/$$ch/; \
@@ -142,9 +142,9 @@ test-mutants:
 
 mutant/%: FORCE
 	@ch=$(firstword $(subst /, ,$*)); m=$(notdir $*); src=tests/$$ch/mutants/$$m.diff; \
-	files=$$(ls solutions/$$ch/*.c); file=$$(sed -n 's/^ \* file:[[:space:]]*\([^[:space:]*]*\).*/\1/p' $$src | head -n 1); \
-	[ -n "$$file" ] || file=$${files##*/}; \
-	dir=$(B)/mutants/$$ch/$$m; rm -rf $$dir && mkdir -p $$dir && cp solutions/$$ch/*.c $$dir/ && \
+	files=$$(tools/manifest $$ch exercise); file=$$(sed -n 's/^ \* file:[[:space:]]*\([^[:space:]*]*\).*/\1/p' $$src | head -n 1); \
+	[ -n "$$file" ] || file=$$(echo $$files | cut -d' ' -f1); \
+	dir=$(B)/mutants/$$ch/$$m; rm -rf $$dir && mkdir -p $$dir && for f in $$files; do cp solutions/$$ch/$$f $$dir/ || exit 2; done && \
 	tools/regions patch solutions/$$ch/$$file $$src >$$dir/$$file || exit 1; \
 	tests=$$(sed -n 's/^.*caught-by:[[:space:]]*//p' $$src | sed 's/[[:space:]]*\*\/.*//'); \
 	tools/run-tests -j 1 $$(for t in $$tests; do printf -- '-t %s ' $$t; done) $$ch $$dir $$dir/run || exit 2; \

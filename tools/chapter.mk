@@ -5,23 +5,26 @@
 #   make -f tools/chapter.mk CH=01-gil EX=solutions/01-gil OUT=build/solutions/01-gil all
 #
 # CH   the chapter, a folder name under chapters/ (01-gil)
-# EX   the folder holding this build's exercise files (the files that
-#      solutions/$(CH)/ holds; a student edits their copies in chapters/$(CH)/)
+# EX   the folder holding this build's exercise files (the files the
+#      chapter's manifest lists as exercise; the reference is solutions/$(CH)/,
+#      the skeleton chapters/$(CH)/)
 # OUT  where the programs go: $(OUT)/tests, $(OUT)/drivers/*, $(OUT)/bench
 # OBJ  where objects go (default build/obj): build/obj/VARIANT/PATH.o, named
 #      by their source's path, so the objects of files common to every tree
 #      are compiled once and shared, and a tree's own files never collide.
 #
 # What a chapter is made of, by convention (a new chapter adds files, no rules):
+#   chapters/CH/manifest   the exercise files, extra wrapped calls and
+#                          libraries (tools/manifest reads it)
 #   chapters/CH/*.h, *.c   contract headers and read-only support code; the
-#                          .c files whose names are in solutions/CH/ are the
-#                          exercise files and come from EX instead
+#                          exercise files among the .c files come from EX
 #   tests/CH/test_*.c      Criterion tests          -> $(OUT)/tests
 #   tests/CH/tsan_*.c      ThreadSanitizer drivers  -> $(OUT)/drivers/tsan_*
+#   tests/CH/*.c (others)  the chapter's own test helpers, linked into
+#                          $(OUT)/tests
 #   tests/lib/*.c          helpers shared by every chapter's tests
 #   harness/CH.c           the chapter's workloads  -> $(OUT)/bench
 #   harness/bench*.c       the harness shared by every chapter
-#   chapters/CH/chapter.mk optional: extra LDLIBS for this chapter
 
 CH ?= $(error CH is not set: which chapter?)
 EX ?= $(error EX is not set: which folder holds the exercise files?)
@@ -38,31 +41,38 @@ CFLAGS ?= -g -O2
 # Flags every build needs, kept apart from CFLAGS, which belongs to the user.
 # -iquote: the project's headers are found by #include "x.h" only, so a
 # tests/lib/sched.h, say, could never hide the system's <sched.h>.
-REQ_CPPFLAGS := -D_GNU_SOURCE -iquote chapters/$(CH) -iquote tests/lib -iquote harness
+REQ_CPPFLAGS := -D_GNU_SOURCE -iquote chapters/$(CH) -iquote tests/$(CH) \
+	-iquote tests/lib -iquote harness
 REQ_CFLAGS := -std=c11 -pthread -Wall -Wextra -Werror -pedantic
-LDLIBS :=
--include chapters/$(CH)/chapter.mk
+manifest = $(shell tools/manifest $(CH) $(1))
+LDLIBS := $(call manifest,ldlibs)
 
-# Each build variant has its own flags and its own objects.
+# Each build variant has its own flags and its own objects. On every
+# command line they come after the user's CFLAGS, so that the variant's
+# hold (the sanitizer builds run at -O1 whatever CFLAGS says) and the
+# user's still apply where the variant is silent (-march, -fno-inline...).
 # test: Criterion tests under AddressSanitizer and UBSan. Test programs wrap
 # the pthread calls (tests/lib/sched.c) so that tests can widen race windows.
 VAR_test := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 	-fno-sanitize-recover=undefined
 WRAP := pthread_mutex_lock pthread_mutex_unlock pthread_cond_signal \
-	pthread_cond_broadcast
+	pthread_cond_broadcast pthread_cond_wait pthread_cond_timedwait \
+	$(call manifest,wrap)
 LD_test := $(patsubst %,-Wl$(comma)--wrap=%,$(WRAP))
 # tsan: plain driver programs (Criterion cannot run under ThreadSanitizer).
 VAR_tsan := -O1 -g -fsanitize=thread
 # bench: the harness, optimised, no sanitizer. It records its own flags.
 VAR_bench := -O2 -g
-DEF_bench = -DBENCH_CFLAGS='"$(strip $(REQ_CFLAGS) $(VAR_bench) $(CFLAGS))"'
+DEF_bench = -DBENCH_CFLAGS='"$(strip $(REQ_CFLAGS) $(CFLAGS) $(VAR_bench))"'
 
-exercise := $(notdir $(wildcard solutions/$(CH)/*.c))
+exercise := $(call manifest,exercise)
+$(if $(exercise),,$(error chapters/$(CH)/manifest lists no exercise file))
 support := $(filter-out $(addprefix chapters/$(CH)/,$(exercise)),$(wildcard chapters/$(CH)/*.c))
 mine := $(addprefix $(EX)/,$(exercise))
-testlib := $(wildcard tests/lib/*.c)
 tests := $(wildcard tests/$(CH)/test_*.c)
 drivers := $(wildcard tests/$(CH)/tsan_*.c)
+testlib := $(wildcard tests/lib/*.c) \
+	$(filter-out $(tests) $(drivers),$(wildcard tests/$(CH)/*.c))
 benchlib := $(wildcard harness/bench*.c)
 workload := $(wildcard harness/$(CH).c)
 
@@ -85,22 +95,22 @@ $(mine):
 
 $(OUT)/tests: $(call obj,test,$(tests) $(testlib) $(support) $(mine))
 	@mkdir -p $(@D)
-	$(CC) $(REQ_CFLAGS) $(VAR_test) $(CFLAGS) $(LDFLAGS) $(LD_test) -o $@ $^ -lcriterion $(LDLIBS)
+	$(CC) $(REQ_CFLAGS) $(CFLAGS) $(VAR_test) $(LDFLAGS) $(LD_test) -o $@ $^ -lcriterion $(LDLIBS)
 
 $(OUT)/drivers/%: $(call obj,tsan,tests/$(CH)/%.c $(support) $(mine))
 	@mkdir -p $(@D)
-	$(CC) $(REQ_CFLAGS) $(VAR_tsan) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(REQ_CFLAGS) $(CFLAGS) $(VAR_tsan) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(OUT)/bench: $(call obj,bench,$(benchlib) $(workload) $(support) $(mine))
 	@mkdir -p $(@D)
-	$(CC) $(REQ_CFLAGS) $(VAR_bench) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(REQ_CFLAGS) $(CFLAGS) $(VAR_bench) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # One pattern rule per variant; sources anywhere in the tree (including a
 # hand-in copied under build/) land under $(OBJ)/VARIANT/ by their path.
 define compile
 $(OBJ)/$(1)/%.o: %.c
 	@mkdir -p $$(@D)
-	$$(CC) $$(REQ_CPPFLAGS) $$(DEF_$(1)) $$(CPPFLAGS) $$(REQ_CFLAGS) $$(VAR_$(1)) $$(CFLAGS) -MMD -MP -c -o $$@ $$<
+	$$(CC) $$(REQ_CPPFLAGS) $$(DEF_$(1)) $$(CPPFLAGS) $$(REQ_CFLAGS) $$(CFLAGS) $$(VAR_$(1)) -MMD -MP -c -o $$@ $$<
 endef
 $(foreach v,test tsan bench,$(eval $(call compile,$(v))))
 

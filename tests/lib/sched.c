@@ -19,11 +19,17 @@ int __real_pthread_mutex_lock(pthread_mutex_t *m);
 int __real_pthread_mutex_unlock(pthread_mutex_t *m);
 int __real_pthread_cond_signal(pthread_cond_t *c);
 int __real_pthread_cond_broadcast(pthread_cond_t *c);
+int __real_pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m);
+int __real_pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
+				  const struct timespec *deadline);
 
 int __wrap_pthread_mutex_lock(pthread_mutex_t *m);
 int __wrap_pthread_mutex_unlock(pthread_mutex_t *m);
 int __wrap_pthread_cond_signal(pthread_cond_t *c);
 int __wrap_pthread_cond_broadcast(pthread_cond_t *c);
+int __wrap_pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m);
+int __wrap_pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
+				  const struct timespec *deadline);
 
 static atomic_bool chaos_on;
 static _Thread_local long slow_us;
@@ -124,4 +130,22 @@ int __wrap_pthread_cond_broadcast(pthread_cond_t *c)
 	err = __real_pthread_cond_broadcast(c);
 	sched_noise(false);
 	return err;
+}
+
+/*
+ * The waits: noise (and a slow thread's delay) comes before the real wait,
+ * while the caller still holds m, after it has checked its condition: the
+ * window in which a change made without m, and its signal, go unseen.
+ */
+int __wrap_pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
+{
+	sched_noise(true);
+	return __real_pthread_cond_wait(c, m);
+}
+
+int __wrap_pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
+				  const struct timespec *deadline)
+{
+	sched_noise(true);
+	return __real_pthread_cond_timedwait(c, m, deadline);
 }
