@@ -43,7 +43,8 @@ $(error TREE=$(TREE): choose TREE=solutions (the reference) or TREE=chapters (yo
 endif
 
 all: book
-.PHONY: all help check test grade bench book html pdf clean deps-book deps-test FORCE
+.PHONY: all help check test grade bench book html pdf clean deps-check deps-book deps-test FORCE \
+	test-manifest test-reference test-skeleton test-answers test-mutants test-edition test-book
 
 help:
 	@echo 'Readers'
@@ -63,38 +64,55 @@ help:
 	@echo '  make clean          remove $(B)/'
 	@echo 'Variables: CHAPTER=$(CHAPTER) TREE=$(TREE) PROFILE=$(PROFILE) JOBS=$(JOBS) DEPS=skip (no package check)'
 
-deps-book deps-test:
+deps-check deps-book deps-test:
 	@tools/deps $(patsubst deps-%,%,$@)
 
 # --- Students ---------------------------------------------------------------
 
-check: deps-test
-	@mkdir -p $(B); for ch in $(CHAPTER); do \
-		for f in $$(tools/manifest $$ch exercise); do f=solutions/$$ch/$$f; \
-			tools/regions check $$f chapters/$$ch/$${f##*/} >$(B)/regions.txt 2>&1 || \
-			{ echo "warning: you changed chapters/$$ch/$${f##*/} outside its exercise regions;"; \
-			  echo "         the grader will not see that (make check compares it with the given code):"; \
-			  sed 's/^/         /' $(B)/regions.txt; }; \
-		done; \
-		echo "$$ch: building and testing chapters/$$ch ..."; \
-		tools/run-tests -j $(JOBS) $$ch chapters/$$ch $(B)/chapters/$$ch || exit 2; \
-	done; \
-	tools/report check $(patsubst %,$(B)/chapters/%/results.tsv,$(CHAPTER))
+# The grader's own path (tools/grade -m check): the exercise regions of
+# your files, spliced into the given code, built and tested; a report by
+# part with what to do next.
+check: deps-check
+	@tools/grade -m check -j $(JOBS) -c "$(CHAPTER)" chapters
 
 # --- Instructors ------------------------------------------------------------
 
-grade: deps-test
+grade: deps-check
 	@tools/grade -j $(JOBS) $(SUBMISSION)
 
 # --- Maintainers: make test -------------------------------------------------
 
 # Each step prints one line; the first failure stops make test.
 test: deps-test
+	@mkdir -p $(B) && : >$(B)/leases.log && touch $(B)/test-started
+	@$(MAKE) --no-print-directory test-manifest
 	@$(MAKE) --no-print-directory test-reference
 	@$(MAKE) --no-print-directory test-skeleton
-	@$(MAKE) --no-print-directory test-mutants
+	@$(MAKE) --no-print-directory test-answers
+	@$(MAKE) --no-print-directory test-edition
 	@$(MAKE) --no-print-directory test-book
 	@echo "make test: everything passed"
+
+# Every chapter's manifest is well formed, its exercise files exist in the
+# skeleton and the reference (and nothing else is in the reference), and
+# the rubric's tests belong to parts the manifest declares.
+test-manifest:
+	@for ch in $(CHAPTERS); do \
+		tools/manifest check $$ch || exit 1; \
+		for f in $$(tools/manifest $$ch exercise); do \
+			[ -f chapters/$$ch/$$f ] || { echo "test-manifest: chapters/$$ch/$$f: no such skeleton"; exit 1; }; \
+			[ -f solutions/$$ch/$$f ] || { echo "test-manifest: solutions/$$ch/$$f: no such reference"; exit 1; }; \
+		done; \
+		for f in solutions/$$ch/*; do \
+			tools/manifest $$ch exercise | grep -qx "$${f##*/}" || \
+				{ echo "test-manifest: $$f is not an exercise file of chapters/$$ch/manifest"; exit 1; }; \
+		done; \
+		parts=$$(tools/manifest $$ch part | cut -c1); \
+		awk -v ch=$$ch -v parts="$$parts" '$$1 == "test" && $$2 == ch && index(parts, $$3) == 0 { \
+			printf "test-manifest: tests/rubric: %s is in part %s, which chapters/%s/manifest does not declare\n", $$5, $$3, ch; bad = 1 } \
+			END { exit bad }' tests/rubric || exit 1; \
+	done; \
+	echo "test-manifest: every chapter's manifest, exercise files and rubric parts agree"
 
 test-reference:
 	@for ch in $(CHAPTERS); do \
@@ -109,16 +127,16 @@ test-reference:
 test-skeleton:
 	@for ch in $(CHAPTERS); do \
 		rm -rf $(B)/pristine/$$ch && mkdir -p $(B)/pristine/$$ch || exit 2; \
-		for f in $$(tools/manifest $$ch exercise); do f=solutions/$$ch/$$f; \
-			s=chapters/$$ch/$${f##*/}; \
+		for f in $$(tools/manifest $$ch exercise); do \
+			s=chapters/$$ch/$$f; \
 			if git diff --quiet HEAD -- $$s 2>/dev/null || ! git cat-file -e HEAD:$$s 2>/dev/null; then \
 				cp $$s $(B)/pristine/$$ch/; \
 			else \
 				echo "test-skeleton: $$s has local changes; testing the committed skeleton"; \
-				git show HEAD:$$s >$(B)/pristine/$$ch/$${f##*/} || exit 2; \
+				git show HEAD:$$s >$(B)/pristine/$$ch/$$f || exit 2; \
 			fi; \
-			tools/regions check $$f $(B)/pristine/$$ch/$${f##*/} || \
-				{ echo "test-skeleton: $$s and $$f differ outside the exercise regions"; exit 1; }; \
+			tools/regions check solutions/$$ch/$$f $(B)/pristine/$$ch/$$f || \
+				{ echo "test-skeleton: $$s and solutions/$$ch/$$f differ outside the exercise regions"; exit 1; }; \
 		done; \
 		tools/run-tests -j $(JOBS) $$ch $(B)/pristine/$$ch $(B)/skeleton/$$ch || exit 2; \
 		if grep -q '	build	' $(B)/skeleton/$$ch/results.tsv; then \
@@ -128,27 +146,71 @@ test-skeleton:
 		echo "test-skeleton: every skeleton compiles without warnings, agrees with its solution outside the exercise regions, and fails every test cleanly"; \
 	else echo "test-skeleton: FAILED"; exit 1; fi
 
-# Mutants: realistic wrong answers (tests/CH/mutants/*.diff), each a few diff
-# hunks against the reference (tools/regions patch), each naming the tests
-# that must catch it. The reference build comes first so that the
-# objects every mutant shares exist before mutants build in parallel.
-MUTANTS := $(foreach ch,$(CHAPTERS),$(patsubst tests/$(ch)/mutants/%.diff,mutant/$(ch)/%,$(wildcard tests/$(ch)/mutants/*.diff)))
-test-mutants:
+# Answers other than the reference, each a few diff hunks against it
+# (tools/regions patch), all run side by side (make -j):
+#   tests/CH/mutants/*.diff   realistic wrong answers: the tests each names
+#                             (caught-by:) must fail for a reason of their own
+#   tests/CH/variants/*.diff  correct answers written another way: every
+#                             test passes
+#   tests/CH/stages/*.diff    the reference cut back to its first parts
+#                             (parts-done:): those parts earn every point,
+#                             the others none
+# plus a control: the reference itself, run among them, passes every test,
+# so that a catch is never the work of the crowd. The reference build
+# comes first so that the objects every answer shares exist before the
+# answers build in parallel.
+ANSWERS := $(foreach ch,$(CHAPTERS),answer/$(ch)/control/reference \
+	$(foreach k,mutants variants stages,$(patsubst tests/$(ch)/$(k)/%.diff,answer/$(ch)/$(k)/%,$(wildcard tests/$(ch)/$(k)/*.diff))))
+test-answers:
 	@for ch in $(CHAPTERS); do $(SUBMAKE) CH=$$ch EX=solutions/$$ch OUT=$(B)/solutions/$$ch tests >/dev/null || exit 2; done
-	@$(MAKE) --no-print-directory -j $(JOBS) $(MUTANTS) >$(B)/mutants.log 2>&1; st=$$?; \
-	cat $(B)/mutants.log | grep -v '^make'; \
-	if [ $$st = 0 ]; then echo "test-mutants: the tests catch all $(words $(MUTANTS)) mutants"; \
-	else echo "test-mutants: FAILED"; exit 1; fi
+	@$(MAKE) --no-print-directory -j $(JOBS) $(ANSWERS) >$(B)/answers.log 2>&1; st=$$?; \
+	grep -v '^make' $(B)/answers.log; \
+	if [ $$st = 0 ]; then echo "test-answers: $(words $(filter %/control/reference,$(ANSWERS))) control run(s) pass; the tests catch all $(words $(filter answer/%/mutants/%,$(ANSWERS))) mutants, pass all $(words $(filter answer/%/variants/%,$(ANSWERS))) variants, and give each of $(words $(filter answer/%/stages/%,$(ANSWERS))) stages exactly the points of its parts"; \
+	else echo "test-answers: FAILED (log: $(B)/answers.log)"; exit 1; fi
+test-mutants: test-answers
 
-mutant/%: FORCE
-	@ch=$(firstword $(subst /, ,$*)); m=$(notdir $*); src=tests/$$ch/mutants/$$m.diff; \
-	files=$$(tools/manifest $$ch exercise); file=$$(sed -n 's/^ \* file:[[:space:]]*\([^[:space:]*]*\).*/\1/p' $$src | head -n 1); \
-	[ -n "$$file" ] || file=$$(echo $$files | cut -d' ' -f1); \
-	dir=$(B)/mutants/$$ch/$$m; rm -rf $$dir && mkdir -p $$dir && for f in $$files; do cp solutions/$$ch/$$f $$dir/ || exit 2; done && \
-	tools/regions patch solutions/$$ch/$$file $$src >$$dir/$$file || exit 1; \
-	tests=$$(sed -n 's/^.*caught-by:[[:space:]]*//p' $$src | sed 's/[[:space:]]*\*\/.*//'); \
+answer/%: FORCE
+	@ch=$(word 1,$(subst /, ,$*)); kind=$(word 2,$(subst /, ,$*)); name=$(notdir $*); \
+	src=tests/$$ch/$$kind/$$name.diff; dir=$(B)/answers/$$ch/$$kind/$$name; \
+	files=$$(tools/manifest $$ch exercise); rm -rf $$dir && mkdir -p $$dir || exit 2; \
+	for f in $$files; do cp solutions/$$ch/$$f $$dir/ || exit 2; done; \
+	if [ $$kind != control ]; then \
+		file=$$(sed -n 's/^ \* file:[[:space:]]*\([^[:space:]*]*\).*/\1/p' $$src | head -n 1); \
+		[ -n "$$file" ] || file=$$(echo $$files | cut -d' ' -f1); \
+		tools/regions patch solutions/$$ch/$$file $$src >$$dir/$$file || exit 1; \
+	fi; \
+	tests=; [ $$kind = mutants ] && tests=$$(sed -n 's/^.*caught-by:[[:space:]]*//p' $$src | sed 's/[[:space:]]*\*\/.*//'); \
 	tools/run-tests -j 1 $$(for t in $$tests; do printf -- '-t %s ' $$t; done) $$ch $$dir $$dir/run || exit 2; \
-	tools/report caught $$src $$dir/run/results.tsv
+	case $$kind in \
+	mutants) tools/report caught $$src $$dir/run/results.tsv ;; \
+	variants) tools/report variant $$src $$dir/run/results.tsv && echo "  passes: $$src" ;; \
+	stages) tools/report stage $$src $$dir/run/results.tsv && echo "  earns exactly its parts: $$src" ;; \
+	control) tools/report variant solutions/$$ch $$dir/run/results.tsv && echo "  control: the reference of $$ch passes every test among the answers" ;; \
+	esac
+
+# The student edition: the repository without solutions/ and without the
+# answers in tests/CH/{mutants,variants,stages} (which give the solutions
+# away). In a copy of it, the grader grades a hand-in (the reference, with
+# a change to the given code that it must ignore and report) at full marks,
+# and make check runs on the skeleton.
+EDITION := $(B)/edition
+test-edition:
+	@rm -rf $(EDITION) $(B)/edition-handin && mkdir -p $(EDITION) $(B)/edition-handin || exit 2; \
+	git ls-files -z --cached --others --exclude-standard | \
+		grep -z -v -E '^(solutions/|tests/[^/]+/(mutants|variants|stages)/|build/)' | \
+		xargs -0 cp --parents -t $(EDITION) || exit 2; \
+	for ch in $(CHAPTERS); do for f in $$(tools/manifest $$ch exercise); do \
+		sed '1s/^/\/* a comment the grader must ignore *\/\n/' solutions/$$ch/$$f >$(B)/edition-handin/$$f || exit 2; \
+	done; done; \
+	h=$$(pwd)/$(B)/edition-handin; \
+	$(MAKE) --no-print-directory -C $(EDITION) grade SUBMISSION=$$h DEPS=skip >$(B)/edition-grade.log 2>&1 || \
+		{ cat $(B)/edition-grade.log; echo "test-edition: FAILED: the student edition does not grade the reference at full marks"; exit 1; }; \
+	grep -q 'Ignored in the hand-in' $(EDITION)/build/grade/results.json || \
+		{ echo "test-edition: FAILED: results.json does not report the change to the given code"; exit 1; }; \
+	$(MAKE) --no-print-directory -C $(EDITION) check DEPS=skip >$(B)/edition-check.log 2>&1; \
+	grep -q '^Next: Part A of chapter' $(B)/edition-check.log || \
+		{ cat $(B)/edition-check.log; echo "test-edition: FAILED: make check on the skeleton does not send a student to Part A"; exit 1; }; \
+	echo "test-edition: without solutions/, make grade gives the reference full marks (ignoring and reporting a change outside the regions) and make check sends the skeleton to Part A"
 
 test-book:
 	@$(MAKE) --no-print-directory book PROFILE=short BOOKDIR=$(B)/test-book BENCH_COMMAND="make test" >$(B)/test-book.log 2>&1 || \
