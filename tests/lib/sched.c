@@ -32,12 +32,25 @@ int __wrap_pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
 				  const struct timespec *deadline);
 
 static atomic_bool chaos_on;
+static atomic_bool spurious_on;
 static _Thread_local long slow_us;
+static _Thread_local unsigned long waits;	/* Condition waits with spurious on. */
+static _Thread_local unsigned long spurious;	/* Of which spurious. */
 static _Thread_local uint32_t rng;	/* Per thread: no shared state, no lock. */
 
 void sched_chaos(bool on)
 {
 	atomic_store(&chaos_on, on);
+}
+
+void sched_spurious(bool on)
+{
+	atomic_store(&spurious_on, on);
+}
+
+unsigned long sched_spurious_count(void)
+{
+	return spurious;
 }
 
 void sched_slow_thread(long us)
@@ -133,19 +146,45 @@ int __wrap_pthread_cond_broadcast(pthread_cond_t *c)
 }
 
 /*
+ * A spurious wake-up, if it is this wait's turn (every other wait of the
+ * thread, starting with its first): release m, let others run, take m
+ * back. Returns false if this wait is a real one; else true, with *err
+ * the result to return (0, or the error of the unlock or the lock).
+ */
+static bool sched_spurious_wakeup(pthread_mutex_t *m, int *err)
+{
+	if (!atomic_load_explicit(&spurious_on, memory_order_relaxed) || waits++ % 2 != 0)
+		return false;
+	spurious++;
+	if ((*err = __real_pthread_mutex_unlock(m)) != 0)
+		return true;
+	sched_yield();
+	*err = __real_pthread_mutex_lock(m);
+	return true;
+}
+
+/*
  * The waits: noise (and a slow thread's delay) comes before the real wait,
  * while the caller still holds m, after it has checked its condition: the
  * window in which a change made without m, and its signal, go unseen.
  */
 int __wrap_pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
 {
+	int err;
+
 	sched_noise(true);
+	if (sched_spurious_wakeup(m, &err))
+		return err;
 	return __real_pthread_cond_wait(c, m);
 }
 
 int __wrap_pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
 				  const struct timespec *deadline)
 {
+	int err;
+
 	sched_noise(true);
+	if (sched_spurious_wakeup(m, &err))
+		return err;
 	return __real_pthread_cond_timedwait(c, m, deadline);
 }

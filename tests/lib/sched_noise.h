@@ -3,10 +3,10 @@
  * (Not sched.h: with -Itests/lib that name would hide the system <sched.h>.)
  *
  * Test programs are linked with -Wl,--wrap= for pthread_mutex_lock,
- * pthread_mutex_unlock, pthread_cond_signal and pthread_cond_broadcast
- * (tools/chapter.mk, WRAP), so every such call in the code under test goes
- * through sched.c first. By default the wrappers just call through. A test
- * can turn on:
+ * pthread_mutex_unlock, pthread_cond_signal, pthread_cond_broadcast,
+ * pthread_cond_wait and pthread_cond_timedwait (tools/chapter.mk, WRAP), so
+ * every such call in the code under test goes through sched.c first. By
+ * default the wrappers just call through. A test can turn on:
  *
  *   chaos      every wrapped call, in every thread, sometimes yields the CPU
  *              or sleeps a few microseconds just before and just after the
@@ -16,7 +16,20 @@
  *              a few hundred iterations instead of once a week.
  *   slowness   every wrapped call of one thread starts late by a fixed
  *              delay: a deterministic way to let the other threads overtake
- *              that thread at each of its synchronisation points.
+ *              that thread at each of its synchronisation points. Before a
+ *              condition wait the delay comes with the mutex still held,
+ *              after the caller checked its condition: exactly the window
+ *              in which a change made without that mutex, and its signal,
+ *              go unseen (a lost wake-up).
+ *   spurious   condition waits return without a signal, as POSIX allows
+ *              them to: every other wait of each thread, starting with its
+ *              first, releases the mutex, yields the CPU, takes the mutex
+ *              back and returns 0 at once. A wait that an `if` guards
+ *              instead of a `while` then goes on with its condition still
+ *              false, every time instead of once in a blue moon. Because
+ *              every second wait is a real one, correct code still sleeps,
+ *              and a timed wait whose deadline has passed still returns
+ *              ETIMEDOUT, at the latest on the next call.
  *
  * Only calls from our own objects are wrapped (--wrap works at link time):
  * the C library's and Criterion's internal locking are untouched.
@@ -36,6 +49,12 @@ void sched_chaos(bool on);
  * before it starts (0: no delay, the default).
  */
 void sched_slow_thread(long us);
+
+/* Turn spurious wake-ups on or off for every thread. Off at the start. */
+void sched_spurious(bool on);
+
+/* How many spurious wake-ups the calling thread has been given so far. */
+unsigned long sched_spurious_count(void);
 
 /*
  * The kernel thread id (gettid) of the thread holding m, 0 if m is free, or
