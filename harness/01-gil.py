@@ -1,35 +1,40 @@
 #!/usr/bin/env python3
 """harness/01-gil.py - Chapter 1's Python side: the notes' own code, timed.
 
-The C harness (harness/bench*.c) runs this script, one measurement per run,
-and reads the one line it prints:
+The command line, the timing and the standard modes are harness/bench.py's
+(read its top first). This file adds:
 
-    python3 harness/01-gil.py run WORKLOAD MODE WORKERS UNITS PARAM CHUNK
-        WORKLOAD cpu or io; MODE py-serial, py-threads or py-processes.
-        The work is units [0, UNITS) in chunks of CHUNK units, which WORKERS
-        workers take one at a time, each coming back for the next when it is
-        done, as the C modes take them. Prints
-        BENCH wall_s=... cpu_s=... result=...
-        (cpu: the sum of squares modulo 2**64, checked against C's; io: the
-        number of tasks done). Times come from time.perf_counter() and
-        resource.getrusage() of this process and its reaped children.
+    workloads  cpu   the notes' cpu_intensive_task
+               io    tasks that each wait, time.sleep in place of a download
+               net   the notes' download_url for real: urllib.request against
+                     the harness's local HTTP server (address: BENCH_SERVER)
+    modes      py-spawn  multiprocessing with the "spawn" start method
+    commands   convoy INTERVAL_US SPINNER MAX_SECONDS MAX_COUNT PAUSE_US
+                   Round trips, PAUSE_US apart, from a client process to an
+                   echo server thread in a forked server process, beside a
+                   thread spinning on the CPU-bound loop if SPINNER is 1,
+                   under sys.setswitchinterval(). Stops after MAX_SECONDS or
+                   MAX_COUNT trips. Prints
+                   BENCH count=N rtt_us=A,B,... (the first trip discarded).
+               lost-updates STATEMENT THREADS ITERATIONS INTERVAL_US
+                   THREADS threads each run STATEMENT (plain or call, see
+                   py-lost-updates below) ITERATIONS times on one global
+                   counter, under sys.setswitchinterval(). Prints
+                   BENCH expected=N got=M
 
-    python3 harness/01-gil.py convoy INTERVAL_US SPINNER MAX_SECONDS MAX_COUNT PAUSE_US
-        Round trips, PAUSE_US apart, from a client process to an echo server
-        thread in a forked server process, beside a thread spinning on the
-        CPU-bound loop if SPINNER is 1, under sys.setswitchinterval(). Stops
-        after MAX_SECONDS or MAX_COUNT trips. Prints
-        BENCH count=N rtt_us=A,B,... (the first trip discarded).
+By hand, for example (net needs its server: `bench serve net` starts one):
+    python3 harness/01-gil.py run cpu py-threads 2 2000000 0 7813
 
 Standard library only; Python 3.9 or later.
 """
-import multiprocessing
 import os
-import resource
 import socket
 import sys
 import threading
 import time
+import urllib.request
+
+import bench
 
 
 # DOC: py-cpu
@@ -44,13 +49,29 @@ def cpu_intensive_task(n, first=0):
 
 
 # DOC: py-io
-def download_url(url, seconds):
-    # The notes call requests.get(url) here. There is no network, so the
-    # task waits as a download would: time.sleep, like a blocking socket
-    # read, releases the GIL for as long as it waits.
+def fake_download_url(url, seconds):
+    # The notes call requests.get(url) here. This stand-in only waits, as a
+    # download would: time.sleep, like a blocking socket read, releases the
+    # GIL for as long as it waits. (The net workload downloads for real.)
     time.sleep(seconds)
     return url
 # DOC-END: py-io
+
+
+# No proxy: the server is on this machine, and urllib would otherwise send
+# the requests to any proxy named in the environment (http_proxy).
+OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+# DOC: py-net
+def download_url(url):
+    # The notes' download_url, with the standard library's urllib instead of
+    # requests. CPython's socket module lets go of the GIL while a socket
+    # waits (connect, send, recv); building the request and parsing the
+    # answer is Python code, and needs it.
+    with OPENER.open(url, timeout=60) as response:
+        return response.read()
+# DOC-END: py-net
 
 
 def cpu_share(first, n, param):
@@ -59,92 +80,29 @@ def cpu_share(first, n, param):
 
 
 def io_share(first, n, param):
-    """Tasks [first, n) of the I/O-bound workload, param microseconds each."""
+    """Tasks [first, n) of the waiting workload, param microseconds each."""
     done = 0
     for i in range(first, n):
-        download_url("https://example.invalid/%d" % i, param / 1e6)
+        fake_download_url("https://example.invalid/%d" % i, param / 1e6)
         done += 1
     return done
 
 
-WORKLOADS = {"cpu": cpu_share, "io": io_share}
+def net_share(first, n, param):
+    """Tasks [first, n) of the download workload: how many came back right."""
+    server = bench.server()
+    done = 0
+    for i in range(first, n):
+        if download_url("http://%s/task/%d" % (server, i)) == b"%d\n" % i:
+            done += 1
+    return done
 
 
-def chunks(units, chunk, param):
-    """Units [0, units) in chunks of chunk units, in order (as in C)."""
-    return [(lo, min(lo + chunk, units), param) for lo in range(0, units, chunk)]
-
-
-def in_serial(task, parts, workers):
-    return sum(task(*part) for part in parts)
-
-
-def in_threads(task, parts, workers):
-    # One shared iterator hands out the chunks; next() under a lock, so
-    # that no chunk goes to two threads.
-    todo, lock = iter(parts), threading.Lock()
-    results = [None] * workers
-
-    def worker(k):
-        done = 0
-        while True:
-            with lock:
-                part = next(todo, None)
-            if part is None:
-                break
-            done += task(*part)
-        results[k] = done
-
-    threads = [threading.Thread(target=worker, args=(k,)) for k in range(workers)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    if None in results:
-        raise RuntimeError("a worker thread failed")
-    return sum(results)
-
-
-def in_processes(task, parts, workers):
-    # fork, as the C processes mode. The pool gives the next batch of
-    # chunks to the next idle worker; a batch, not one chunk, because each
-    # hand-out is a message through a pipe and a pickle, not one atomic add
-    # as in C: four batches per worker keep the balance and cut the cost.
-    # close and join reap the workers, so that RUSAGE_CHILDREN counts
-    # their CPU time.
-    pool = multiprocessing.get_context("fork").Pool(workers)
-    batch = max(1, len(parts) // (4 * workers))
-    try:
-        results = list(pool.imap_unordered(_call, [(task, part) for part in parts],
-                                           chunksize=batch))
-    finally:
-        pool.close()
-        pool.join()
-    return sum(results)
-
-
-def _call(args):
-    task, part = args
-    return task(*part)
-
-
-MODES = {"py-serial": in_serial, "py-threads": in_threads, "py-processes": in_processes}
-
-
-def cpu_seconds():
-    self = resource.getrusage(resource.RUSAGE_SELF)
-    children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return self.ru_utime + self.ru_stime + children.ru_utime + children.ru_stime
-
-
-def run(workload, mode, workers, units, param, chunk):
-    task, how = WORKLOADS[workload], MODES[mode]
-    parts = chunks(units, chunk, param)
-    cpu0, wall0 = cpu_seconds(), time.perf_counter()
-    result = how(task, parts, workers)
-    wall, cpu = time.perf_counter() - wall0, cpu_seconds() - cpu0
-    # Python's integers do not wrap; C's unsigned ones wrap modulo 2**64.
-    print("BENCH wall_s=%.9f cpu_s=%.9f result=%d" % (wall, cpu, result % 2**64))
+def in_spawn(task, parts, workers):
+    # Each worker a fresh python3 that imports this script again (as
+    # __mp_main__, so the `if __name__` block below does not run) before it
+    # can take its first chunk: the start-up cost fork avoids.
+    return bench.in_pool(task, parts, workers, "spawn")
 
 
 # DOC: py-convoy
@@ -191,6 +149,8 @@ def server(sock, interval_us, spinner):
 
 
 def convoy(interval_us, spinner, max_seconds, max_count, pause_us):
+    interval_us, spinner = int(interval_us), spinner == "1"
+    max_seconds, max_count, pause_us = float(max_seconds), int(max_count), int(pause_us)
     # Fork before any thread exists; the child is the server.
     sock, server_sock = socket.socketpair()
     pid = os.fork()
@@ -218,17 +178,66 @@ def convoy(interval_us, spinner, max_seconds, max_count, pause_us):
           % (len(samples), ",".join("%.3f" % (s * 1e6) for s in samples)))
 
 
-def main(argv):
-    if sys.version_info < (3, 9):
-        sys.exit("harness/01-gil.py: Python 3.9 or later needed, this is %s"
-                 % sys.version.split()[0])
-    if len(argv) == 8 and argv[1] == "run" and argv[2] in WORKLOADS and argv[3] in MODES:
-        run(argv[2], argv[3], int(argv[4]), int(argv[5]), int(argv[6]), int(argv[7]))
-    elif len(argv) == 7 and argv[1] == "convoy":
-        convoy(int(argv[2]), argv[3] == "1", float(argv[4]), int(argv[5]), int(argv[6]))
-    else:
-        sys.exit(__doc__)
+# Where can the GIL change hands? Only where the interpreter checks its
+# "eval breaker", and since CPython 3.10 (bpo-29988, GH-18334: "Only check
+# evalbreaker after calls and on backwards edges") that is not between any
+# two instructions but at a few places: on a backward jump (the end of each
+# loop iteration) and at calls (from 3.11 also at a Python function's
+# entry, the RESUME instruction).
+#   3.10, Python/ceval.c: JUMP_ABSOLUTE and the CALL_* instructions end in
+#         CHECK_EVAL_BREAKER(); DISPATCH(), which ends the others, no
+#         longer checks.
+#   3.11, Python/ceval.c: JUMP_BACKWARD, RESUME (a function's entry) and
+#         the CALL instructions check.
+#   3.12 and later, Python/bytecodes.c: the same, written as
+#         `macro(JUMP_BACKWARD) = _CHECK_PERIODIC + _JUMP_BACKWARD;`,
+#         RESUME's _CHECK_PERIODIC_IF_NOT_YIELD_FROM, and `macro(CALL) =
+#         ... + _CHECK_PERIODIC` (3.14).
+# So `counter += 1` (load, add, store) runs between two checks: no other
+# thread can run between its load and its store, and no update should be
+# lost, although nothing in the language promises it. Put a call between
+# load and store, and the callee's entry is a check: a thread switched out
+# there stores a stale count when it comes back, and every increment the
+# others made meanwhile is lost. Before 3.10 the check came between almost
+# any two instructions, and both lose updates. The experiment measures it.
+# DOC: py-lost-updates
+counter = 0
 
+
+def one():
+    return 1
+
+
+def add_plain(iterations):
+    global counter
+    for _ in range(iterations):
+        counter += 1                  # load, add, store
+
+
+def add_with_call(iterations):
+    global counter
+    for _ in range(iterations):
+        counter = counter + one()     # load, call, add, store
+# DOC-END: py-lost-updates
+
+
+def lost_updates(statement, threads, iterations, interval_us):
+    global counter
+    target = {"plain": add_plain, "call": add_with_call}[statement]
+    threads, iterations = int(threads), int(iterations)
+    sys.setswitchinterval(int(interval_us) / 1e6)
+    counter = 0
+    workers = [threading.Thread(target=target, args=(iterations,)) for _ in range(threads)]
+    for t in workers:
+        t.start()
+    for t in workers:
+        t.join()
+    print("BENCH expected=%d got=%d" % (threads * iterations, counter))
+
+
+WORKLOADS = {"cpu": cpu_share, "io": io_share, "net": net_share}
+MODES = {"py-spawn": in_spawn}
+COMMANDS = {"convoy": convoy, "lost-updates": lost_updates}
 
 if __name__ == "__main__":
-    main(sys.argv)
+    bench.main(WORKLOADS, MODES, COMMANDS)
