@@ -1,18 +1,24 @@
 /*
  * bench.h - the measurement harness shared by every chapter.
  *
- * One harness core (harness/bench*.c) is linked into every chapter's bench
- * program together with that chapter's harness/CH.c, which defines
- * bench_chapter: its workloads, any extra modes and its experiments.
+ * One harness core (harness/bench*.c, and harness/bench.py for the Python
+ * side) is linked into every chapter's bench program together with that
+ * chapter's harness/CH.c, which defines bench_chapter: its workloads, its
+ * own modes (C and Python), the servers its workloads need, and its
+ * experiments. A chapter adds files, not mechanisms.
  *
  *   bench run --profile full|short --tree NAME --out DIR [--only NAME]
  *             [--command TEXT] [--seed N] [--rounds N]
  *   bench list
+ *   bench serve WORKLOAD [--profile full|short]
  *
- * Run it from the repository top (the Python side is harness/CH.py). Progress
- * goes to stderr, one short line per round per workload. Exit status: 0 if
- * every run completed and gave the expected result, 1 if one did not (one
- * line on stderr says which and why), 2 for a usage error.
+ * Run it from the repository top (the Python side is harness/CH.py, which
+ * imports harness/bench.py). Progress goes to stderr, one short line per
+ * round per workload. Exit status: 0 if every run completed and gave the
+ * expected result, 1 if one did not (one line on stderr says which and
+ * why), 2 for a usage error or a broken Python side. `bench serve` starts a
+ * workload's server, prints its address and serves until interrupted, so
+ * that a person can run one Python measurement by hand.
  *
  * A workload is a fixed amount of work, units [0, units) (strong scaling).
  * The workers of a run take it in chunks of size.chunk units from one counter
@@ -21,11 +27,12 @@
  * more, and the run ends when the work does, not when the slowest of equal
  * shares does (on a shared host one core is often slower than the other for
  * seconds at a time). The serial baseline takes the same chunks, one after
- * the other. Each round runs every
- * (mode, workers) configuration once, in a shuffled order, and speedup is the
- * serial baseline's wall time over the mode's, both from the same round.
- * Every run happens in a child process that the core watches: a run that
- * hangs, crashes or returns a wrong result stops the harness with one line.
+ * the other. Each round runs every (mode, workers) configuration once, in a
+ * shuffled order, and speedup is the serial baseline's wall time over the
+ * mode's, both from the same round. Every run happens in a child process
+ * that the core watches: a run that hangs, crashes or returns a wrong result
+ * stops the harness with one line. The book's "How the measurements are
+ * made" (book.md, #sec:method) explains the method to readers.
  *
  * Output files in DIR (a contract: the Makefile, plots/ and the book read
  * exactly these names and columns; every file has a header line, columns are
@@ -36,15 +43,20 @@
  *   speedup-W.tsv      mode workers rounds speedup_median speedup_min
  *                      speedup_q1 speedup_q3 speedup_max wall_median_s
  *                      cpu_per_wall speedup_ci_low speedup_ci_high
+ *                      family runtime
  *                      (min to max: per-round ratios; ci: a 95% bootstrap
- *                      interval of speedup_median, bench_table.c); one row
- *                      per mode and worker count,
+ *                      interval of speedup_median, bench_table.c; family:
+ *                      the C mode a row is the twin of, its own name for
+ *                      a C mode, so a chart can give twins one colour;
+ *                      runtime: "C" or what python3 is, "CPython 3.11.7,
+ *                      GIL on"); one row per mode and worker count,
  *                      baselines (serial, py-serial: workers 1, speedup 1)
  *                      included, modes in the workload's order
  *   speedup-W.md       the same as a pandoc pipe table with a caption
  *   E.tsv, E.md        an experiment's own table (its chapter file says what)
- *   env.tsv, env.md    the machine and the method; written last, so their
- *                      presence means every run before them succeeded
+ *   env.tsv, env.md    the machine, the method and what python3 is;
+ *                      written last, so their presence means every run
+ *                      before them succeeded
  */
 #ifndef BENCH_H
 #define BENCH_H
@@ -53,6 +65,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 enum bench_profile {
 	BENCH_FULL,		/* the book's numbers: minutes */
@@ -69,6 +82,8 @@ struct bench_size {
 	int workers[BENCH_MAX_COUNTS + 1];	/* ascending, 0-terminated */
 	int rounds;		/* preset from the profile; may be changed */
 	char label[96];		/* for people: "n = 20000000" */
+	char server[64];	/* the core's: the workload's server, "127.0.0.1:PORT",
+				   or "" if it has none (Python: $BENCH_SERVER) */
 };
 
 /*
@@ -85,11 +100,33 @@ struct bench_job {
 };
 
 /*
+ * A server that a workload's tasks talk to (a fixture): started once before
+ * the workload's runs, warm-up included, in a process and process group of
+ * its own, and stopped (its whole group killed) and reaped after them, also
+ * when a run fails or the harness is interrupted. serve() runs in that
+ * process: it binds a free port of its own choosing (bench_listen_tcp(),
+ * port 0: never a fixed port, so two measurements at once cannot collide),
+ * announces it with bench_fixture_ready(), then serves until killed. It
+ * returns only on failure, with an exit status, after bench_fail(ready_fd).
+ * The address reaches the C work as job->size->server and the Python side
+ * as the environment variable BENCH_SERVER.
+ */
+struct bench_fixture {
+	const char *name;	/* "http-delay" */
+	const char *what;	/* for `bench list` and captions */
+	int (*serve)(const struct bench_size *s, int ready_fd);
+};
+
+/* The core's fixtures, for any chapter's workloads (bench_http.c). */
+extern const struct bench_fixture bench_http_delay;
+
+/*
  * A workload, defined by a chapter file. work() is the one function every
- * mode runs; it is called through a pointer from another file, so gcc cannot
- * specialise it for one mode (toolchain.md, "Measuring honestly"). It is
- * called once per chunk; the results of all chunks are added modulo 2^64 and
- * must equal expected().
+ * mode runs; it is called through a pointer from another file, so gcc
+ * cannot specialise it for one mode: a loop compiled for a constant
+ * argument (no GIL, say) is vectorised and that mode looks twice as fast
+ * for no reason. It is called once per chunk; the results of all chunks
+ * are added modulo 2^64 and must equal expected().
  */
 struct bench_workload {
 	const char *name;	/* file names: speedup-NAME.tsv */
@@ -98,6 +135,7 @@ struct bench_workload {
 	void (*size)(struct bench_size *s, enum bench_profile p, int ncpu);
 	uint64_t (*work)(const struct bench_job *job);
 	uint64_t (*expected)(const struct bench_size *s);
+	const struct bench_fixture *fixture;	/* NULL: needs no server */
 };
 
 /*
@@ -110,27 +148,84 @@ struct bench_blame {
 };
 
 /*
- * A chapter-defined mode: one pthread per worker, like the core's threads
- * mode, but each worker runs worker(state, job), which must call
- * bench_work(job) exactly once and return its result (it may set job->arg
- * first). open() runs before the clock starts and close() after it stops,
- * both in the run's own process. open returns 0 or an error number.
+ * How a C mode runs a run's workers. Whatever the shape, every chunk is
+ * taken from the run's counter (bench_next_chunk) and done by the
+ * workload's one work() (bench_do_chunk): modes differ only in who does
+ * which chunk, and when.
+ */
+enum bench_shape {
+	BENCH_THREADS,		/* the core starts one pthread per worker, each
+				   calling worker() once */
+	BENCH_PROCESSES,	/* the core fork()s one process per worker, each
+				   calling worker() once; results come back through
+				   a pipe, every process is reaped, and a crash is
+				   reported naming the worker */
+	BENCH_WHOLE,		/* run() runs the whole run itself: a pool fed
+				   through pipes, one thread with an event loop... */
+};
+
+/*
+ * A C mode. For BENCH_THREADS and BENCH_PROCESSES, worker(state, job) is
+ * one worker: it must call bench_work(job) exactly once and return its
+ * result (it may set job->arg first); NULL means bench_work itself (the
+ * core's threads and processes modes). For BENCH_WHOLE, run(state, job,
+ * result, why, size) gets a job for the whole run (worker 0, the run's
+ * worker count in job->workers) and must have every chunk done by
+ * bench_do_chunk(), adding their results in *result; it returns 0, or -1
+ * with one line in why saying what failed ("worker process 1 was killed by
+ * signal 11 (Segmentation fault)"). open() runs before the clock starts and
+ * close() after it stops, both in the run's own process; open returns 0 or
+ * an error number. Any of open, worker, run, close may be NULL if unused.
  */
 struct bench_mode {
 	const char *name;
 	const char *what;	/* caption: "pthreads under one toy GIL, ..." */
-	const struct bench_blame *blame;
+	enum bench_shape shape;
+	const struct bench_blame *blame;	/* NULL: the core's */
 	int (*open)(void **state, int workers);
 	uint64_t (*worker)(void *state, struct bench_job *job);
+	int (*run)(void *state, const struct bench_job *job, uint64_t *result,
+		   char *why, size_t size);
 	void (*close)(void *state);
+};
+
+/*
+ * A Python mode: its name starts with "py-" and the chapter's script
+ * (harness/CH.py, through harness/bench.py) implements it. The core has
+ * three, which a chapter may redeclare (to give them a twin, say):
+ *   py-serial     the whole work in one call on the main thread
+ *   py-threads    one threading.Thread per worker
+ *   py-processes  a fork-context multiprocessing.Pool of one process per worker
+ * The core checks at start-up that the script implements every Python mode
+ * a workload lists.
+ */
+struct bench_pymode {
+	const char *name;	/* "py-spawn" */
+	const char *what;	/* caption; say what it does, not what it is for */
+	const char *baseline;	/* "py-serial" */
+	const char *twin;	/* the C mode it mirrors, for charts; NULL: none */
+};
+
+/* What python3 is, as the harness found it (bench_env.c). */
+struct bench_python {
+	const char *path;	/* the python3 run, or NULL: none usable */
+	char found[4096];	/* the python3 found on PATH */
+	char impl[32];		/* "CPython", "PyPy" */
+	char version[32];	/* the implementation's version: "3.11.7", "7.3.17" */
+	char language[32];	/* the Python language version: "3.11.7" */
+	char gil[16];		/* "on", "off" or "unknown" */
+	bool free_threaded;	/* a build with Py_GIL_DISABLED=1 */
+	char label[96];		/* "CPython 3.11.7, GIL on" */
+	char executable[4096];	/* sys.executable: what path runs */
+	char missing[160];	/* why there is none: "python3 not found" */
 };
 
 /* What an experiment gets from the core. */
 struct bench_context {
 	enum bench_profile profile;
 	int ncpu;
-	const char *python;	/* the python3 to run, or NULL: none found */
-	const char *python_version;	/* "3.11.7" */
+	const char *python;	/* the python3 to run, or NULL: none usable */
+	const struct bench_python *py;	/* what it is (label, GIL...) */
 	const char *script;	/* harness/CH.py, or NULL */
 };
 
@@ -147,12 +242,13 @@ struct bench_experiment {
 	int (*run)(const struct bench_context *ctx, FILE *tsv, FILE *md);
 };
 
-/* Each array ends with an entry whose name is NULL. */
+/* Each array ends with an entry whose name is NULL; any may be NULL. */
 struct bench_chapter {
 	const char *name;		/* "01-gil" */
 	const char *script;		/* "harness/01-gil.py", or NULL */
 	const struct bench_workload *workloads;
 	const struct bench_mode *modes;
+	const struct bench_pymode *pymodes;
 	const struct bench_experiment *experiments;
 };
 
@@ -166,9 +262,48 @@ extern const struct bench_chapter bench_chapter;
 /*
  * Do job's part of its workload: take chunks from the run's counter and call
  * work() on each until none is left; the sum of their results. The same call
- * in every mode.
+ * in every threads and processes mode.
  */
 uint64_t bench_work(const struct bench_job *job);
+
+/*
+ * The two halves of bench_work(), for whole-run modes that hand out the
+ * chunks themselves. bench_next_chunk() takes the next chunk from job's run
+ * counter: it copies job to chunk with lo and hi set and returns true, or
+ * returns false when the work is all handed out. bench_do_chunk() does
+ * one chunk: work(chunk), whichever process or thread calls it.
+ */
+bool bench_next_chunk(const struct bench_job *job, struct bench_job *chunk);
+uint64_t bench_do_chunk(const struct bench_job *chunk);
+
+/*
+ * Wait for a worker process of a run (pid, worker number k) and reap it.
+ * Returns 0 if it exited with status 0; otherwise -1, with one line in why
+ * ("worker process 1 was killed by signal 11 (Segmentation fault)").
+ */
+int bench_reap(pid_t pid, int k, char *why, size_t size);
+
+/*
+ * Write or read exactly n bytes, retrying after signals and short counts.
+ * bench_write_all returns 0 or -1 (errno set). bench_read_all returns n,
+ * 0 at end of file before any byte, or -1 (errno set; EPIPE for a message
+ * cut short by end of file).
+ */
+int bench_write_all(int fd, const void *buf, size_t n);
+ssize_t bench_read_all(int fd, void *buf, size_t n);
+
+/*
+ * A TCP socket listening on 127.0.0.1 at a free port the kernel picks (port
+ * 0); its address "127.0.0.1:PORT" in address. Returns the socket, or -1
+ * (errno set).
+ */
+int bench_listen_tcp(char *address, size_t size);
+
+/* A TCP connection to "HOST:PORT" (numeric IPv4). Returns it, or -1 (errno). */
+int bench_connect_tcp(const char *address);
+
+/* In a fixture's serve(): announce the address, then close ready_fd. */
+void bench_fixture_ready(int ready_fd, const char *address);
 
 /* CLOCK_MONOTONIC in seconds. */
 double bench_now(void);
@@ -225,16 +360,17 @@ double bench_watchdog(double expected_s);
  * Between the harness's own files; chapter files do not use these.
  */
 
-/* A core or chapter mode, resolved by name. */
-enum bench_kind { BENCH_SERIAL, BENCH_THREADS, BENCH_PROCESSES, BENCH_PYTHON };
+/* A C or Python mode, resolved by name (bench_run.c). */
 struct bench_modedesc {
 	const char *name;
 	const char *what;
-	enum bench_kind kind;
-	const struct bench_mode *chapter;	/* chapter modes only */
-	const char *baseline;			/* "serial" or "py-serial" */
+	const char *baseline;	/* "serial" or "py-serial" */
+	const char *family;	/* for charts: itself, or a Python mode's twin */
+	const struct bench_mode *c;	/* NULL: a Python mode */
+	const struct bench_blame *blame;	/* NULL: the core's */
 };
 const struct bench_modedesc *bench_mode_find(const char *name);
+bool bench_is_python_mode(const char *name);
 
 /* Everything a run needs; fn for bench_call() in bench_run.c. */
 struct bench_runspec {
@@ -252,8 +388,8 @@ struct bench_opts {
 	uint64_t seed;
 	int rounds;			/* 0: the profile's */
 	int ncpu;
-	const char *python;		/* NULL: not found */
-	char python_version[32];
+	const char *python;		/* py.path: NULL if none usable */
+	struct bench_python py;
 };
 extern const char *const bench_profile_names[];
 
@@ -282,7 +418,31 @@ int bench_experiment_run(const struct bench_opts *o,
 			 const struct bench_experiment *e);
 void bench_env_write(const struct bench_opts *o, const double load_before[3]);
 void bench_signals(void);
-const char *bench_python3(char *version, size_t size);
+
+/*
+ * Find python3 on PATH and ask the chapter's script what it is and which
+ * modes it implements (`CH.py probe`). Fills py; py->path is NULL, with the
+ * reason in py->missing, if there is no usable python3. Exits with status 2
+ * if python3 runs but the script is broken.
+ */
+void bench_python_probe(struct bench_python *py);
+/* One sentence: what the py- rows should show for this python3 (env.md). */
+const char *bench_python_expectation(const struct bench_python *py);
+
+/*
+ * Fixtures (bench_fixture.c). start: fork the server, wait for its address
+ * (in s->server, and in the environment as BENCH_SERVER); returns 0, or -1
+ * after printing why. stop: kill its process group and reap it. kill_all:
+ * from a signal handler, async-signal-safe. check: print a line if the
+ * server has died (after a failed run, to say why it failed).
+ */
+int bench_fixture_start(const struct bench_workload *w, struct bench_size *s);
+void bench_fixture_stop(void);
+void bench_fixture_kill_all(void);
+void bench_fixture_check(void);
+
+/* Read fd until end of file or the deadline (bench_child.c). 0, or -1 if late. */
+int bench_collect(int fd, double deadline, struct bench_out *out);
 
 /* mkdir -p dir, or exit. */
 void bench_mkdirs(const char *dir);

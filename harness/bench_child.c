@@ -37,6 +37,7 @@ static void on_signal(int sig)
 {
 	if (current_group > 0)
 		kill(-(pid_t)current_group, SIGKILL);
+	bench_fixture_kill_all();	/* a workload's server, if one runs */
 	signal(sig, SIG_DFL);
 	raise(sig);
 }
@@ -107,6 +108,10 @@ void bench_fail(int fd, const char *fmt, ...)
 /* The child's side: never returns. */
 static void child(int fd, int (*fn)(void *, int), void *arg, char *const argv[])
 {
+	/* The harness's handlers are for the harness: a run dies of its signals. */
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
 	if (setpgid(0, 0) != 0)
 		warn("setpgid");
 	if (fn != NULL)
@@ -123,10 +128,10 @@ static void child(int fd, int (*fn)(void *, int), void *arg, char *const argv[])
 }
 
 /*
- * Read the child's output until EOF or the deadline. Returns 0 at EOF, -1 if
+ * Read a child's output until EOF or the deadline. Returns 0 at EOF, -1 if
  * the deadline passed first.
  */
-static int collect(int fd, double deadline, struct bench_out *out)
+int bench_collect(int fd, double deadline, struct bench_out *out)
 {
 	char buf[8192];
 
@@ -230,7 +235,7 @@ static int spawn(double timeout_s, int (*fn)(void *, int), void *arg,
 	if (close(fds[1]) != 0)
 		err(1, "close");
 
-	hung = collect(fds[0], deadline, out) != 0 || exited_by(pid, deadline) != 0;
+	hung = bench_collect(fds[0], deadline, out) != 0 || exited_by(pid, deadline) != 0;
 	/*
 	 * Kill the whole group: all of it if the run hung, and otherwise any
 	 * process the child left behind (a multiprocessing worker).

@@ -41,29 +41,180 @@
 #define FLAGS_SOURCE "__OPTIMIZE__ undefined"
 #endif
 
-/* The first executable python3 on PATH, and its version; NULL if none. */
-const char *bench_python3(char *version, size_t size)
+/* The first executable python3 on PATH into path; false if there is none. */
+static bool find_python3(char *path, size_t size)
 {
-	static char path[4096];
 	const char *p = getenv("PATH");
-	char buf[64];
 
 	while (p != NULL && *p != '\0') {
 		size_t n = strcspn(p, ":");
 
-		snprintf(path, sizeof(path), "%.*s/python3", (int)n, n ? p : ".");
-		if (access(path, X_OK) == 0) {
-			char *argv[] = { path, "--version", NULL };
-
-			if (bench_probe(argv, buf, sizeof(buf)) != 0)
-				return NULL;
-			/* "Python 3.11.7" */
-			snprintf(version, size, "%s", strncmp(buf, "Python ", 7) ? buf : buf + 7);
-			return path;
-		}
+		snprintf(path, size, "%.*s/python3", (int)n, n ? p : ".");
+		if (access(path, X_OK) == 0)
+			return true;
 		p += n + (p[n] == ':');
 	}
-	return NULL;
+	return false;
+}
+
+/* A field of the probe's BENCH line into buf ("" if missing). */
+static void probe_field(const struct bench_out *out, const char *key, char *buf, size_t size)
+{
+	const char *v = bench_field(out, key);
+
+	snprintf(buf, size, "%.*s", v ? (int)strcspn(v, " \n") : 0, v ? v : "");
+}
+
+/* Is name in the comma-separated list? */
+static bool in_list(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = list; p != NULL && *p != '\0'; p += strcspn(p, ",") + (p[strcspn(p, ",")] == ',')) {
+		if (strncmp(p, name, n) == 0 && (p[n] == ',' || p[n] == ' ' || p[n] == '\n' || p[n] == '\0'))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The chapter's script must implement every Python mode and workload its
+ * workloads list: say so now, not after minutes of C runs.
+ */
+static void check_script(const struct bench_out *out)
+{
+	const char *modes = bench_field(out, "modes"), *workloads = bench_field(out, "workloads");
+	const struct bench_workload *w;
+	char names[256], *save = NULL, *name;
+	bool any;
+
+	for (w = bench_chapter.workloads; w->name != NULL; w++) {
+		any = false;
+		snprintf(names, sizeof(names), "%s", w->modes);
+		for (name = strtok_r(names, " ", &save); name != NULL; name = strtok_r(NULL, " ", &save)) {
+			if (!bench_is_python_mode(name))
+				continue;
+			any = true;
+			if (!in_list(modes, name))
+				errx(2, "workload %s lists mode %s, which %s does not implement "
+				     "(its probe lists: %.*s)", w->name, name, bench_chapter.script,
+				     modes ? (int)strcspn(modes, " \n") : 0, modes ? modes : "");
+		}
+		if (any && !in_list(workloads, w->name))
+			errx(2, "workload %s has Python modes, but %s does not implement it",
+			     w->name, bench_chapter.script);
+	}
+}
+
+/* "3.10.14" -> "3.10" */
+static void major_minor(const char *v, char *buf, size_t size)
+{
+	const char *dot = strchr(v, '.');
+	size_t n = dot ? (size_t)(dot - v) + 1 + strcspn(dot + 1, ".") : strlen(v);
+
+	snprintf(buf, size, "%.*s", (int)n, v);
+}
+
+/* "CPython 3.11.7, GIL on", "PyPy 7.3.17 (Python 3.10)". */
+static void python_label(struct bench_python *py)
+{
+	char gil[32] = "", language[16];
+
+	if (strcmp(py->gil, "unknown") != 0)
+		snprintf(gil, sizeof(gil), ", GIL %s", py->gil);
+	if (strcmp(py->impl, "CPython") == 0) {
+		snprintf(py->label, sizeof(py->label), "CPython %s%s%s", py->version,
+			 py->free_threaded ? " free-threaded" : "", gil);
+	} else {
+		major_minor(py->language, language, sizeof(language));
+		snprintf(py->label, sizeof(py->label), "%s %s (Python %s)%s", py->impl,
+			 py->version, language, gil);
+	}
+}
+
+void bench_python_probe(struct bench_python *py)
+{
+	char *argv[] = { py->found, (char *)bench_chapter.script, "probe", NULL };
+	static const struct bench_blame blame = {
+		"the Python side hung while describing itself",
+		"the Python side (harness/CH.py, harness/bench.py) is broken",
+	};
+	char label[128], usable[8], free_threaded[8];
+	struct bench_out out;
+	const char *exe;
+
+	memset(py, 0, sizeof(*py));
+	if (bench_chapter.script == NULL) {
+		snprintf(py->missing, sizeof(py->missing), "chapter %s has no Python side",
+			 bench_chapter.name);
+		return;
+	}
+	if (!find_python3(py->found, sizeof(py->found))) {
+		snprintf(py->missing, sizeof(py->missing), "python3 not found on PATH");
+		return;
+	}
+	if (access(bench_chapter.script, R_OK) != 0)
+		err(2, "%s (run bench from the repository top)", bench_chapter.script);
+	snprintf(label, sizeof(label), "python3 %s probe", bench_chapter.script);
+	if (bench_call(label, &blame, 60, NULL, NULL, argv, &out) != 0)
+		exit(2);
+	probe_field(&out, "usable", usable, sizeof(usable));
+	probe_field(&out, "implementation", py->impl, sizeof(py->impl));
+	probe_field(&out, "version", py->version, sizeof(py->version));
+	probe_field(&out, "language", py->language, sizeof(py->language));
+	probe_field(&out, "gil", py->gil, sizeof(py->gil));
+	probe_field(&out, "free_threaded", free_threaded, sizeof(free_threaded));
+	py->free_threaded = strcmp(free_threaded, "1") == 0;
+	if ((exe = strstr(out.text, "BENCH-EXECUTABLE ")) != NULL)
+		snprintf(py->executable, sizeof(py->executable), "%.*s",
+			 (int)strcspn(exe + 17, "\n"), exe + 17);
+	if (strcmp(usable, "1") != 0) {
+		snprintf(py->missing, sizeof(py->missing), "python3 is Python %s; the Python "
+			 "side needs 3.9 or later", py->language[0] ? py->language : "(unknown)");
+		bench_out_free(&out);
+		return;
+	}
+	if (py->impl[0] == '\0' || py->version[0] == '\0' || py->gil[0] == '\0')
+		errx(2, "%s probe: no implementation, version or GIL state in its output",
+		     bench_chapter.script);
+	check_script(&out);
+	python_label(py);
+	/*
+	 * Run the interpreter itself from now on, not what PATH found: a
+	 * version manager's python3 (pyenv's shim) is a script that costs a
+	 * tenth of a second before every one of hundreds of runs.
+	 */
+	py->path = py->executable[0] != '\0' && access(py->executable, X_OK) == 0 ?
+		   py->executable : py->found;
+	bench_out_free(&out);
+}
+
+const char *bench_python_expectation(const struct bench_python *py)
+{
+	static char s[768];
+
+	if (py->path == NULL)
+		snprintf(s, sizeof(s), "Python was not measured (%s): the tables have no py- rows.",
+			 py->missing);
+	else if (strcmp(py->impl, "CPython") != 0)
+		snprintf(s, sizeof(s), "The py- rows ran on %s, which is not CPython: its own "
+			 "compiler and its own GIL (or none) decide them, so compare them with each "
+			 "other, not with what the book says CPython does.", py->label);
+	else if (strcmp(py->gil, "off") == 0)
+		snprintf(s, sizeof(s), "The py- rows ran on %s: without a GIL, Python threads run "
+			 "bytecode in parallel, so py-threads should speed up CPU-bound work as the C "
+			 "threads mode does, and where the book says Python threads cannot, it means "
+			 "the default build, not these rows.", py->label);
+	else if (py->free_threaded)
+		snprintf(s, sizeof(s), "The py- rows ran on %s: a free-threaded build whose GIL was "
+			 "turned back on (PYTHON_GIL=1, or an extension that needs it), so they should "
+			 "look like the default build's: py-threads no faster than py-serial on "
+			 "CPU-bound work.", py->label);
+	else
+		snprintf(s, sizeof(s), "The py- rows ran on %s, the interpreter the book describes: "
+			 "py-threads should not speed up CPU-bound work, the process modes should, and "
+			 "all of them should speed up waiting.", py->label);
+	return s;
 }
 
 static void cpu_model(char *buf, size_t size)
@@ -98,7 +249,7 @@ static int cpus_allowed(void)
 void bench_env_write(const struct bench_opts *o, const double before[3])
 {
 	char *git[] = { "git", "describe", "--always", "--dirty", NULL };
-	char date[64], model[256], rev[128], python[64], size[512], rounds[256] = "";
+	char date[64], model[256], rev[128], python[768], size[512], rounds[256] = "";
 	const struct bench_workload *w;
 	const struct bench_experiment *e;
 	double after[3] = { -1, -1, -1 };
@@ -116,9 +267,9 @@ void bench_env_write(const struct bench_opts *o, const double before[3])
 	if (bench_probe(git, rev, sizeof(rev)) != 0)
 		snprintf(rev, sizeof(rev), "unknown (no git)");
 	if (o->python != NULL)
-		snprintf(python, sizeof(python), "CPython %s", o->python_version);
+		snprintf(python, sizeof(python), "python3 %s (%s)", o->py.label, o->python);
 	else
-		snprintf(python, sizeof(python), "CPython not measured: python3 not found");
+		snprintf(python, sizeof(python), "Python not measured (%s)", o->py.missing);
 
 	bench_file_open(&bf, o->dir, "env.tsv");
 	fprintf(bf.f, "key\tvalue\n");
@@ -133,7 +284,18 @@ void bench_env_write(const struct bench_opts *o, const double before[3])
 	fprintf(bf.f, "load_before\t%.2f %.2f %.2f\n", before[0], before[1], before[2]);
 	fprintf(bf.f, "load_after\t%.2f %.2f %.2f\n", after[0], after[1], after[2]);
 	fprintf(bf.f, "revision\t%s\n", rev);
-	fprintf(bf.f, "python3\t%s\n", o->python ? o->python_version : "not found");
+	/* What python3 is decides what its rows should show (bench_python_expectation). */
+	fprintf(bf.f, "python3\t%s\n", o->python ? o->py.label : o->py.missing);
+	if (o->python != NULL) {
+		fprintf(bf.f, "python3_path\t%s\n", o->py.found);
+		fprintf(bf.f, "python3_executable\t%s\n", o->python);
+		fprintf(bf.f, "python3_implementation\t%s\n", o->py.impl);
+		fprintf(bf.f, "python3_version\t%s\n", o->py.version);
+		fprintf(bf.f, "python3_language\t%s\n", o->py.language);
+		fprintf(bf.f, "python3_gil\t%s\n", o->py.gil);
+		fprintf(bf.f, "python3_free_threaded\t%d\n", o->py.free_threaded);
+	}
+	fprintf(bf.f, "python3_expectation\t%s\n", bench_python_expectation(&o->py));
 	fprintf(bf.f, "chapter\t%s\n", bench_chapter.name);
 	fprintf(bf.f, "tree\t%s\n", o->tree);
 	fprintf(bf.f, "profile\t%s\n", bench_profile_names[o->profile]);
@@ -167,6 +329,7 @@ void bench_env_write(const struct bench_opts *o, const double before[3])
 		o->ncpu, model, u.sysname, u.release, COMPILER, FLAGS, python,
 		before[0], after[0], rev, o->tree, bench_profile_names[o->profile],
 		rounds[0] ? rounds : "none", date, o->command);
+	fprintf(bf.f, "\n%s\n", bench_python_expectation(&o->py));
 	/* Other work on the machine steals CPU time from every mode unevenly. */
 	if (before[0] > 0.5)
 		fprintf(bf.f, "\nThe machine was not idle when the measurement began (load "

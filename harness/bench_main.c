@@ -18,9 +18,11 @@ static void usage(void)
 		"usage: bench run --profile full|short --tree NAME --out DIR [--only NAME]\n"
 		"                 [--command TEXT] [--seed N] [--rounds N]\n"
 		"       bench list\n"
+		"       bench serve WORKLOAD [--profile full|short]\n"
 		"Run from the repository top. --tree names the exercise tree measured\n"
 		"(solutions, chapters, ...); --command is the command the book shows\n"
-		"(default: this one); --only runs one workload or experiment.\n");
+		"(default: this one); --only runs one workload or experiment. serve\n"
+		"starts a workload's server and waits, for measuring by hand.\n");
 	exit(2);
 }
 
@@ -35,7 +37,8 @@ static void parse(int argc, char **argv, struct bench_opts *o)
 					i ? " " : "", argv[i]);
 	o->command = command;
 	o->seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
-	for (i = 2; i < argc; i += 2) {
+	/* bench serve WORKLOAD: the workload is a word, not an option. */
+	for (i = argc > 1 && strcmp(argv[1], "serve") == 0 ? 3 : 2; i < argc; i += 2) {
 		const char *opt = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
 		char *end;
 
@@ -85,16 +88,26 @@ static bool known(const char *name)
 	return false;
 }
 
-/* Each mode of a workload with what it means. */
-static void list_modes(const struct bench_workload *w)
+/* Each mode of a workload with its shape and what it means. */
+static void list_modes(const struct bench_opts *o, const struct bench_workload *w)
 {
+	static const char *const shapes[] = {
+		[BENCH_THREADS] = "threads", [BENCH_PROCESSES] = "processes",
+		[BENCH_WHOLE] = "whole run",
+	};
 	char names[256], *save = NULL, *name;
 
 	snprintf(names, sizeof(names), "%s", w->modes);
 	for (name = strtok_r(names, " ", &save); name != NULL; name = strtok_r(NULL, " ", &save)) {
 		const struct bench_modedesc *m = bench_mode_find(name);
 
-		printf("    %-13s %s\n", name, m ? m->what : "(unknown mode)");
+		if (m == NULL)
+			printf("    %-13s (unknown mode)\n", name);
+		else if (m->c != NULL)
+			printf("    %-13s [C, %s] %s\n", name, shapes[m->c->shape], m->what);
+		else
+			printf("    %-13s [%s] %s\n", name, o->python ? o->py.label : "not measured",
+			       m->what);
 	}
 }
 
@@ -108,9 +121,13 @@ static void list(struct bench_opts *o)
 
 	printf("chapter %s; Python side: %s; python3: %s\n", bench_chapter.name,
 	       bench_chapter.script ? bench_chapter.script : "none",
-	       o->python ? o->python_version : "not found, CPython not measured");
+	       o->python ? o->py.label : o->py.missing);
+	if (o->python != NULL)
+		printf("  %s\n", bench_python_expectation(&o->py));
 	for (w = bench_chapter.workloads; w->name != NULL; w++) {
 		printf("\nworkload %s: %s\n", w->name, w->what);
+		if (w->fixture != NULL)
+			printf("  server: %s, %s\n", w->fixture->name, w->fixture->what);
 		for (p = BENCH_FULL; p <= BENCH_SHORT; p++) {
 			o->profile = (enum bench_profile)p;
 			bench_plan(o, w, &s);
@@ -120,7 +137,7 @@ static void list(struct bench_opts *o)
 			printf("; %d rounds\n", s.rounds);
 		}
 		printf("  modes:\n");
-		list_modes(w);
+		list_modes(o, w);
 	}
 	for (e = bench_chapter.experiments; e != NULL && e->name != NULL; e++) {
 		printf("\nexperiment %s: %s\n", e->name, e->what);
@@ -134,7 +151,7 @@ static void list(struct bench_opts *o)
 /* An experiment writes NAME.tsv and NAME.md, kept only if it succeeds. */
 int bench_experiment_run(const struct bench_opts *o, const struct bench_experiment *e)
 {
-	struct bench_context ctx = { o->profile, o->ncpu, o->python, o->python_version,
+	struct bench_context ctx = { o->profile, o->ncpu, o->python, &o->py,
 				      bench_chapter.script };
 	struct bench_file tsv, md;
 	char name[128], size[512];
@@ -158,6 +175,34 @@ int bench_experiment_run(const struct bench_opts *o, const struct bench_experime
 	return 0;
 }
 
+/* bench serve WORKLOAD: its server, until interrupted. */
+static int serve(struct bench_opts *o, const char *name)
+{
+	const struct bench_workload *w;
+	struct bench_size s;
+
+	for (w = bench_chapter.workloads; w->name != NULL; w++)
+		if (strcmp(w->name, name) == 0)
+			break;
+	if (w->name == NULL)
+		errx(2, "serve %s: no such workload (try `bench list`)", name);
+	if (w->fixture == NULL)
+		errx(2, "serve %s: this workload needs no server", name);
+	bench_signals();
+	bench_plan(o, w, &s);
+	if (bench_fixture_start(w, &s) != 0)
+		return 1;
+	printf("%s serves %s (%s profile); stop it with Ctrl-C. For example:\n"
+	       "  BENCH_SERVER=%s python3 %s run %s py-threads 4 %llu %llu %llu\n",
+	       w->fixture->name, s.server, bench_profile_names[o->profile], s.server,
+	       bench_chapter.script ? bench_chapter.script : "harness/CH.py", w->name,
+	       (unsigned long long)s.units, (unsigned long long)s.param,
+	       (unsigned long long)s.chunk);
+	fflush(stdout);
+	for (;;)
+		pause();	/* the signal handler stops the server and us */
+}
+
 int main(int argc, char **argv)
 {
 	struct bench_opts o;
@@ -172,7 +217,13 @@ int main(int argc, char **argv)
 	parse(argc, argv, &o);
 	n = sysconf(_SC_NPROCESSORS_ONLN);
 	o.ncpu = n > 0 ? (int)n : 1;
-	o.python = bench_python3(o.python_version, sizeof(o.python_version));
+	if (strcmp(argv[1], "serve") == 0) {
+		if (argc < 3)
+			usage();
+		return serve(&o, argv[2]);
+	}
+	bench_python_probe(&o.py);
+	o.python = o.py.path;
 	if (strcmp(argv[1], "list") == 0) {
 		list(&o);
 		return 0;
@@ -181,10 +232,10 @@ int main(int argc, char **argv)
 		usage();
 	if (o.only != NULL && !known(o.only))
 		errx(2, "--only %s: no such workload or experiment (try `bench list`)", o.only);
-	if (o.python != NULL && bench_chapter.script != NULL && access(bench_chapter.script, R_OK) != 0)
-		err(2, "%s (run bench from the repository top)", bench_chapter.script);
 	if (o.python == NULL)
-		bench_progress("CPython not measured: python3 not found");
+		bench_progress("Python not measured: %s", o.py.missing);
+	else
+		bench_progress("python3 is %s (%s)", o.py.label, o.python);
 	bench_signals();
 	bench_mkdirs(o.dir);
 	if (getloadavg(load, 3) < 0)

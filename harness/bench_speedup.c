@@ -2,13 +2,13 @@
  * bench_speedup.c - the measurement of one workload: warm-up, shuffled
  * rounds, checks, and its three files (bench_table.c writes the summaries).
  *
- * Method (the book's "Measuring honestly"): one discarded warm-up run per
- * mode; then in each round every (mode, workers) configuration runs once, in
- * an order shuffled by a recorded seed, so that a slow minute of the machine
- * spreads over all modes instead of landing on one. Each baseline runs
- * BASELINE_RUNS times per round: every speedup in a table divides by the
- * same baseline, so its noise would shift them all together, and a baseline
- * run is cheap beside a round. A mode's speedup in a round is the median of
+ * Method (the book's "How the measurements are made", book.md #sec:method):
+ * one discarded warm-up run per mode; then in each round every (mode,
+ * workers) configuration runs once, in an order shuffled by a recorded
+ * seed, so that a slow minute of the machine spreads over all modes instead
+ * of landing on one. Each baseline runs BASELINE_RUNS times per round: every
+ * speedup in a table divides by the same baseline, so its noise would shift
+ * them all together, and a baseline run is cheap beside a round. A mode's speedup in a round is the median of
  * its baseline's runs in that round over its own time.
  */
 #include "bench.h"
@@ -31,8 +31,8 @@ static const struct bench_blame *python_blame(void)
 	static const struct bench_blame blame = { hung, failed };
 
 	snprintf(hung, sizeof(hung), "the Python side (%s) hung", bench_chapter.script);
-	snprintf(failed, sizeof(failed), "a bug in the Python side (%s), or a python3 "
-		 "older than 3.9", bench_chapter.script);
+	snprintf(failed, sizeof(failed), "a bug in the Python side (%s or harness/bench.py)",
+		 bench_chapter.script);
 	return &blame;
 }
 
@@ -50,7 +50,7 @@ static int resolve_modes(const struct bench_opts *o, const struct bench_workload
 
 		if (m == NULL)
 			errx(1, "workload %s: unknown mode %s", w->name, name);
-		if (m->kind == BENCH_PYTHON && (o->python == NULL || bench_chapter.script == NULL))
+		if (m->c == NULL && o->python == NULL)
 			continue;
 		if (n == max)
 			errx(1, "workload %s: too many modes", w->name);
@@ -64,7 +64,7 @@ static int run_one(const struct bench_opts *o, struct bench_run *run, double tim
 		   double *wall, double *cpu)
 {
 	const struct bench_modedesc *m = run->config->mode;
-	const struct bench_blame *blame = m->chapter ? m->chapter->blame : NULL;
+	const struct bench_blame *blame = m->blame;
 	struct bench_runspec rs = { m, run->workload, run->size, run->config->workers };
 	char label[128], workers[16], units[32], param[32], chunk[32];
 	char *argv[] = { (char *)o->python, (char *)bench_chapter.script, "run",
@@ -81,11 +81,11 @@ static int run_one(const struct bench_opts *o, struct bench_run *run, double tim
 	snprintf(units, sizeof(units), "%" PRIu64, run->size->units);
 	snprintf(param, sizeof(param), "%" PRIu64, run->size->param);
 	snprintf(chunk, sizeof(chunk), "%" PRIu64, run->size->chunk);
-	if (m->kind == BENCH_PYTHON) {
+	if (m->c == NULL)
 		blame = python_blame();
-		if (bench_call(label, blame, timeout_s, NULL, NULL, argv, &out) != 0)
-			goto out;
-	} else if (bench_call(label, blame, timeout_s, bench_run_child, &rs, NULL, &out) != 0) {
+	if (bench_call(label, blame, timeout_s, m->c ? bench_run_child : NULL, &rs, argv,
+		       &out) != 0) {
+		bench_fixture_check();	/* a dead server explains a failed run */
 		goto out;
 	}
 	wall_s = bench_field(&out, "wall_s");
@@ -101,6 +101,7 @@ static int run_one(const struct bench_opts *o, struct bench_run *run, double tim
 	if (result != expected) {
 		bench_blame_print(label, blame, false, "wrong result %" PRIu64 " (expected %" PRIu64 ")",
 				  result, expected);
+		bench_fixture_check();
 		goto out;
 	}
 	ret = 0;
@@ -204,7 +205,7 @@ int bench_speedup(const struct bench_opts *o, const struct bench_workload *w)
 	struct bench_run run;
 	double expect[32 * (BENCH_MAX_COUNTS + BASELINE_RUNS)];
 	uint64_t seed = o->seed;	/* each workload's order is reproducible alone */
-	int nmodes, r, i, order[32 * (BENCH_MAX_COUNTS + BASELINE_RUNS)];
+	int nmodes, r, i, ret = -1, order[32 * (BENCH_MAX_COUNTS + BASELINE_RUNS)];
 
 	bench_plan(o, w, &s);
 	nmodes = resolve_modes(o, w, modes, 32);
@@ -223,8 +224,9 @@ int bench_speedup(const struct bench_opts *o, const struct bench_workload *w)
 
 	bench_progress("%s: %s, %d runs a round (baselines %d times), %d rounds, warming up",
 		       w->name, s.label, run.nconfigs, BASELINE_RUNS, s.rounds);
-	if (warm_up(o, &run, expect) != 0)
-		return -1;
+	/* The server, if the workload has one, serves the warm-up too. */
+	if (bench_fixture_start(w, &s) != 0 || warm_up(o, &run, expect) != 0)
+		goto out;
 	for (r = 0; r < s.rounds; r++) {
 		double t0 = bench_now();
 
@@ -238,14 +240,17 @@ int bench_speedup(const struct bench_opts *o, const struct bench_workload *w)
 			run.order[r * run.nconfigs + i] = c;
 			if (run_one(o, &run, bench_watchdog(expect[cfg[c].baseline]),
 				    &run.wall[at], &run.cpu[at]) != 0)
-				return -1;
+				goto out;
 		}
 		bench_progress("%s: round %d/%d: %d runs in %.1f s", w->name, r + 1,
 			       s.rounds, run.nconfigs, bench_now() - t0);
 	}
 	bench_table_write(o, &run);
+	ret = 0;
+out:
+	bench_fixture_stop();
 	free(run.wall);
 	free(run.cpu);
 	free(run.order);
-	return 0;
+	return ret;
 }

@@ -155,14 +155,16 @@ static void write_tsv(const struct bench_opts *o, const struct bench_run *run,
 	bench_file_open(&bf, o->dir, name);
 	fprintf(bf.f, "mode\tworkers\trounds\tspeedup_median\tspeedup_min\tspeedup_q1\t"
 		"speedup_q3\tspeedup_max\twall_median_s\tcpu_per_wall\tspeedup_ci_low\t"
-		"speedup_ci_high\n");
+		"speedup_ci_high\tfamily\truntime\n");
 	for (c = 0; c < run->nconfigs; c++)
 		if (run->configs[c].sample_of < 0)
 			fprintf(bf.f, "%s\t%d\t%d\t%.4f\t%.4f\t%.4f\t%.4f\t%.4f\t%.6f\t%.3f\t"
-				"%.4f\t%.4f\n",
+				"%.4f\t%.4f\t%s\t%s\n",
 				run->configs[c].mode->name, run->configs[c].workers, run->rounds,
 				sum[c].median, sum[c].min, sum[c].q1, sum[c].q3, sum[c].max,
-				sum[c].wall, sum[c].cpu_per_wall, sum[c].ci_low, sum[c].ci_high);
+				sum[c].wall, sum[c].cpu_per_wall, sum[c].ci_low, sum[c].ci_high,
+				run->configs[c].mode->family,
+				run->configs[c].mode->c ? "C" : o->py.label);
 	bench_file_commit(&bf);
 }
 
@@ -175,6 +177,15 @@ static int baseline_runs(const struct bench_run *run, int b)
 	return m;
 }
 
+/* Does the table have rows that python3 ran? */
+static bool has_python_rows(const struct bench_run *run)
+{
+	for (int c = 0; c < run->nconfigs; c++)
+		if (run->configs[c].mode->c == NULL)
+			return true;
+	return false;
+}
+
 /*
  * The caption: what was measured, in one sentence and a formula. The modes
  * and the method are the book's to explain (book.md, the chapters), and the
@@ -183,8 +194,11 @@ static int baseline_runs(const struct bench_run *run, int b)
  */
 static void caption(FILE *f, const struct bench_opts *o, const struct bench_run *run)
 {
-	(void)o;
-	fprintf(f, "Table: Workload %s: %s (%s), in %" PRIu64 " chunks that the workers take "
+	char py[160] = "";
+
+	if (o->python != NULL && has_python_rows(run))
+		snprintf(py, sizeof(py), "; py- rows: python3 is %s", o->py.label);
+	fprintf(f, "Table: Workload %s: %s (%s%s), in %" PRIu64 " chunks that the workers take "
 		"one at a time. Speedup: the "
 		"baseline's median time over the mode's (C modes against serial, py- modes "
 		"against py-serial), %d interleaved rounds, each running the baselines %d "
@@ -192,14 +206,16 @@ static void caption(FILE *f, const struct bench_opts *o, const struct bench_run 
 		"of that ratio (%d resamplings of the runs). One round: the lowest and highest "
 		"ratio of a baseline and a mode from the same round. CPU/wall: CPU time, "
 		"children included, over wall time.\n",
-		run->workload->name, run->workload->what, run->size->label,
+		run->workload->name, run->workload->what, run->size->label, py,
 		(run->size->units + run->size->chunk - 1) / run->size->chunk, run->rounds,
 		baseline_runs(run, run->configs[0].baseline), BOOTSTRAP);
 }
 
 /*
- * One worker in any mode should cost about what the serial baseline costs;
- * if it does not, the mode is measuring something else (toolchain.md).
+ * One worker in any mode should cost about what the serial baseline costs,
+ * plus the mode's own start-up (a process, an interpreter); a larger gap
+ * means the mode measures something else, such as a loop the compiler
+ * specialised for it (bench.h, struct bench_workload).
  */
 static void notes(FILE *f, const struct bench_opts *o, const struct bench_run *run,
 		  const struct summary *sum)
@@ -219,10 +235,22 @@ static void notes(FILE *f, const struct bench_opts *o, const struct bench_run *r
 			       run->workload->name, cf->mode->name, sp, cf->mode->baseline);
 	}
 	if (n > 0)
-		fprintf(f, ". One worker should cost what the baseline costs; a gap this "
-			"size measures the machine's noise as much as the mode.\n");
+		fprintf(f, ". One worker should cost what the baseline costs, plus the mode's "
+			"own start-up (a thread, a process, an interpreter); the rest of a gap "
+			"this size is the machine's noise, or a sign that the mode runs other code.\n");
 	if (o->python == NULL)
-		fprintf(f, "\nCPython not measured: python3 not found.\n");
+		fprintf(f, "\nPython not measured: %s.\n", o->py.missing);
+}
+
+/*
+ * A row's mode; a py- row also says what ran it, since "py-threads" means
+ * something else without a GIL, or on another interpreter.
+ */
+static void mode_cell(FILE *f, const struct bench_opts *o, const struct bench_modedesc *m)
+{
+	fprintf(f, "| %s", m->name);
+	if (m->c == NULL)
+		fprintf(f, " (%s)", o->py.label);
 }
 
 static void write_md(const struct bench_opts *o, const struct bench_run *run,
@@ -236,17 +264,18 @@ static void write_md(const struct bench_opts *o, const struct bench_run *run,
 	bench_file_open(&bf, o->dir, name);
 	/*
 	 * Pandoc sizes the columns of a wide pipe table by the dashes under each
-	 * header: the mode column needs room for "py-processes".
+	 * header: the mode column needs room for "py-processes" and what ran it.
 	 */
 	fprintf(bf.f, "| mode | workers | speedup (95%% interval) | one round: min–max "
 		"| median wall time | CPU/wall |\n"
-		"|:--------------|-------:|--------------------:|-------------:"
+		"|:--------------------|-------:|--------------------:|-------------:"
 		"|-------------:|---------:|\n");
 	for (c = 0; c < run->nconfigs; c++) {
 		if (run->configs[c].sample_of >= 0)
 			continue;
 		bench_fmt_time(wall, sizeof(wall), sum[c].wall);
-		fprintf(bf.f, "| %s | %d | ", run->configs[c].mode->name, run->configs[c].workers);
+		mode_cell(bf.f, o, run->configs[c].mode);
+		fprintf(bf.f, " | %d | ", run->configs[c].workers);
 		if (run->configs[c].baseline == c)
 			fprintf(bf.f, "1.00x (baseline) | ");
 		else

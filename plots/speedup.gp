@@ -11,8 +11,12 @@
 # ideal (= workers) dashed.
 # Modes are read from the data, so a chapter's own modes appear by
 # themselves and Python modes simply vanish when python3 was absent. A
-# mode and its py- twin share a colour; Python modes are dashed. Baselines
-# (serial, py-serial) are one point at (1, 1) by definition: left out.
+# mode and its twins share a colour: the family column names, for each
+# row, the C mode it mirrors (py-threads: gil, say; older files without
+# the column: the name without "py-"). Python modes are dashed (a second
+# Python mode of the same family dash-dotted), and the key's title says
+# what python3 was (the runtime column). Baselines (serial, py-serial)
+# are one point at (1, 1) by definition: left out.
 
 if (!exists("data") || !exists("out")) {
 	print "usage: gnuplot -e \"data='speedup-W.tsv'\" -e \"out='speedup-W.svg|pdf'\" plots/speedup.gp"
@@ -37,16 +41,23 @@ set datafile columnheaders
 set datafile missing NaN
 set encoding utf8
 
-# The modes in the order of the file, without baselines, and their
-# colours: one per name with any "py-" prefix removed.
+# The modes in the order of the file, without baselines; beside each its
+# family; the families in order, one colour each; what ran the py- rows.
 base(m) = (m[1:3] eq "py-") ? m[4:] : m
 is_baseline(m) = (base(m) eq "serial")
+is_py(m) = (m[1:3] eq "py-")
 index_of(list, w, i) = (i > words(list)) ? 0 : (word(list, i) eq w ? i : index_of(list, w, i + 1))
+family_of(m) = (strcol(13) ne "") ? strcol(13) : base(m)
 modes = ""
-bases = ""
+fams = ""
+families = ""
+runtime = ""
 stats data using (m = strcol(1), \
-	(!is_baseline(m) && index_of(modes, m, 1) == 0) ? (modes = modes . " " . m, 0) : 0, \
-	(!is_baseline(m) && index_of(bases, base(m), 1) == 0) ? (bases = bases . " " . base(m), 0) : 0, \
+	(!is_baseline(m) && index_of(modes, m, 1) == 0) ? \
+		(modes = modes . " " . m, fams = fams . " " . family_of(m), 0) : 0, \
+	(!is_baseline(m) && index_of(families, family_of(m), 1) == 0) ? \
+		(families = families . " " . family_of(m), 0) : 0, \
+	(is_py(m) && runtime eq "" && strcol(14) ne "") ? (runtime = strcol(14), 0) : 0, \
 	$2) nooutput
 max_workers = STATS_max
 n = words(modes)
@@ -57,9 +68,12 @@ if (n == 0) {
 
 # Okabe-Ito colours, distinguishable with any colour vision.
 colours = "#0072B2 #D55E00 #009E73 #CC79A7 #E69F00 #56B4E9 #000000"
-colour(m) = word(colours, (index_of(bases, base(m), 1) - 1) % words(colours) + 1)
-dash(m) = (m[1:3] eq "py-") ? 2 : 1
-point(m) = (m[1:3] eq "py-") ? 6 : 7
+colour(i) = word(colours, (index_of(families, word(fams, i), 1) - 1) % words(colours) + 1)
+# How many Python modes before mode i share its family: 0 dashed, 1 dash-dotted.
+twins_before(i, j) = (j >= i) ? 0 : \
+	((is_py(word(modes, j)) && word(fams, j) eq word(fams, i)) + twins_before(i, j + 1))
+dash(i) = !is_py(word(modes, i)) ? 1 : (twins_before(i, 1) == 0 ? 2 : 4)
+point(i) = is_py(word(modes, i)) ? (twins_before(i, 1) == 0 ? 6 : 8) : 7
 
 # Many worker counts (1, 2, 4, 8, 16): logarithmic axes, on which the
 # ideal line is straight and the counts evenly spaced.
@@ -87,9 +101,10 @@ set border 3
 set tics nomirror
 set bars small
 if (exists("title")) { set title title }
+if (runtime ne "") { set key title "dashed: python3 is ".runtime left }
 
 plot for [i = 1:n] data using \
 	(strcol(1) eq word(modes, i) ? shift($2, i) : NaN):4:11:12 \
-	with yerrorlines lw 2 dt dash(word(modes, i)) pt point(word(modes, i)) ps 0.8 \
-	lc rgb colour(word(modes, i)) title word(modes, i), \
+	with yerrorlines lw 2 dt dash(i) pt point(i) ps 0.8 \
+	lc rgb colour(i) title word(modes, i), \
 	x with lines dt 3 lw 1.5 lc rgb "#777777" title "ideal: speedup = workers"
