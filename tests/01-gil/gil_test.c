@@ -92,6 +92,39 @@ void gt_read(struct gt *s, struct gt_state *st, const char *fn)
 	}
 }
 
+/* Is t one of this test's threads? */
+static bool gt_is_worker(struct gt *s, struct gil_thread *t)
+{
+	return t >= s->th && t < s->th + workers_count();
+}
+
+/*
+ * Worker: fail the test for a second holder, seen as what says. Two holders
+ * come from a gil_take() that does not re-check g->locked, under g->mutex,
+ * after every return from its wait: the while loop of part A. If this test
+ * injected spurious wake-ups into the calling worker, say so: that is then
+ * what its wait returned from.
+ */
+static _Noreturn void gt_two_holders(const char *what)
+{
+	unsigned long spurious = sched_spurious_count();
+	char note[256] = "";
+
+	if (spurious == 1)
+		snprintf(note, sizeof(note), " This test makes condition waits return "
+			 "spuriously, as POSIX allows them to, and one of worker %d's "
+			 "waits did.", workers_self());
+	else if (spurious > 1)
+		snprintf(note, sizeof(note), " This test makes condition waits return "
+			 "spuriously, as POSIX allows them to, and %lu of worker %d's "
+			 "waits did.", spurious, workers_self());
+	workers_fail("two threads held the GIL at once: %s. gil_take() must wait while "
+		     "g->locked is true, re-checking it with g->mutex held, in a while "
+		     "loop: a wait returns after a signal that another thread may have "
+		     "beaten it to, after a timeout, or for no reason at all (a spurious "
+		     "wake-up).%s (" GT_GIL_C ", gil_take, part A)", what, note);
+}
+
 /*
  * Worker id: check that it holds the GIL now that fn returned, and claim
  * s->holder. Shared by every checked call that returns holding the GIL.
@@ -101,7 +134,7 @@ void gt_check_held(struct gt *s, int id, const char *fn)
 	struct gil_thread *t = &s->th[id];
 	struct gil_thread *last;
 	struct gt_state st;
-	char buf[32];
+	char buf[32], what[256];
 	int other;
 
 	gt_check_released(&s->g.switch_mutex, "g->switch_mutex", fn);
@@ -112,20 +145,23 @@ void gt_check_held(struct gt *s, int id, const char *fn)
 			     "g->mutex held, once the GIL is free (" GT_GIL_C ", gil_take, "
 			     "part A)", fn, id);
 	other = atomic_exchange(&s->holder, id);
-	if (other != -1)
-		workers_fail("two threads held the GIL at once: %s returned in worker %d "
-			     "while worker %d still held the GIL (it had not called "
-			     "gil_drop() yet). gil_take() must wait while g->locked is true, "
-			     "re-checking it with g->mutex held, in a while loop, after every "
-			     "wake-up or timeout (" GT_GIL_C ", gil_take, parts A and B)",
-			     fn, id, other);
+	if (other != -1) {
+		snprintf(what, sizeof(what), "%s returned in worker %d while worker %d "
+			 "still held the GIL (it had not called gil_drop() yet)", fn, id, other);
+		gt_two_holders(what);
+	}
+	/* Another worker as last_holder: it took the GIL after this one did. */
 	last = atomic_load(&s->g.last_holder);
+	if (last != t && gt_is_worker(s, last)) {
+		snprintf(what, sizeof(what), "%s returned in worker %d, but g->last_holder "
+			 "is already %s, which took the GIL while worker %d held it", fn, id,
+			 gt_name(s, last, buf, sizeof(buf)), id);
+		gt_two_holders(what);
+	}
 	if (last != t)
 		workers_fail("%s returned in worker %d but g->last_holder is %s, not the "
-			     "caller: either gil_take() does not record the new holder in "
-			     "g->last_holder (part A), or another thread took the GIL at the "
-			     "same time, which happens when g->locked is tested and set "
-			     "without holding g->mutex throughout (" GT_GIL_C ", gil_take)",
+			     "caller: gil_take() must record the new holder in g->last_holder, "
+			     "with g->mutex held (" GT_GIL_C ", gil_take, part A)",
 			     fn, id, gt_name(s, last, buf, sizeof(buf)));
 }
 
@@ -138,7 +174,7 @@ void gt_check_held(struct gt *s, int id, const char *fn)
 void gt_unclaim(struct gt *s, int id)
 {
 	struct gil_thread *last = atomic_load(&s->g.last_holder);
-	char other[32], name[32];
+	char other[32], name[32], what[256];
 	int me = id;
 
 	if (atomic_compare_exchange_strong(&s->holder, &me, -1) && last == &s->th[id])
@@ -147,12 +183,10 @@ void gt_unclaim(struct gt *s, int id)
 		snprintf(other, sizeof(other), "worker %d", me);
 	else
 		snprintf(other, sizeof(other), "another thread");
-	workers_fail("two threads held the GIL at once: while worker %d held the GIL, "
-		     "gil_take() returned in %s (g->last_holder is %s). gil_take() must "
-		     "wait while g->locked is true, re-checking it with g->mutex held, in "
-		     "a while loop, after every wake-up or timeout (" GT_GIL_C
-		     ", gil_take, parts A and B)", id, other,
-		     gt_name(s, last, name, sizeof(name)));
+	snprintf(what, sizeof(what), "while worker %d held the GIL, gil_take() returned "
+		 "in %s (g->last_holder is %s)", id, other,
+		 gt_name(s, last, name, sizeof(name)));
+	gt_two_holders(what);
 }
 
 /* Worker id: gil_take(), then check that it holds the GIL alone. */
@@ -328,16 +362,20 @@ static void gt_diagnose(struct gt *s, FILE *out)
 		return;
 	}
 	if (m >= 0 && !gt_inside_gil(workers_phase_of(m))) {
+		const char *fn = strcmp(workers_phase_of(m), GT_HOLDING) == 0 ?
+				 "gil_take" : "gil_drop";
+
 		fprintf(out, "probably held: g->mutex, by worker %d, which is not inside "
-			"a GIL function (%s): a path through %s returns without unlocking "
-			"it (" GT_GIL_C ").\n", m, workers_phase_of(m),
-			strcmp(workers_phase_of(m), GT_HOLDING) == 0 ? "gil_take()" : "gil_drop()");
+			"a GIL function (%s): a path through %s() returns without "
+			"unlocking it (" GT_GIL_C ", %s, part A).\n", m, workers_phase_of(m),
+			fn, fn);
 		return;
 	}
 	if (sm >= 0 && !gt_inside_gil(workers_phase_of(sm))) {
 		fprintf(out, "probably held: g->switch_mutex, by worker %d, which is not "
 			"inside a GIL function (%s): a path returns without unlocking it "
-			"(" GT_GIL_C ", part D).\n", sm, workers_phase_of(sm));
+			"(" GT_GIL_C ", gil_take and gil_drop, part D).\n", sm,
+			workers_phase_of(sm));
 		return;
 	}
 	if (m >= 0 || !gt_try_read(s, &st)) {
@@ -351,7 +389,7 @@ static void gt_diagnose(struct gt *s, FILE *out)
 			"wake-up. gil_take() must change last_holder and signal switch_cond "
 			"with switch_mutex held, and gil_drop() must check last_holder with "
 			"switch_mutex held, in a while loop around the wait (" GT_GIL_C
-			", part D).\n", w, gt_name(s, st.last_holder, buf, sizeof(buf)));
+			", gil_drop, part D).\n", w, gt_name(s, st.last_holder, buf, sizeof(buf)));
 		return;
 	}
 	if (w >= 0 && !s->g.force_switching) {
@@ -380,7 +418,7 @@ static void gt_diagnose(struct gt *s, FILE *out)
 			"(g->locked is false): a lost wake-up. gil_drop() must clear "
 			"g->locked and signal g->cond with g->mutex held, and gil_take() "
 			"must re-check g->locked in a while loop around its wait (" GT_GIL_C
-			", part A).\n", w);
+			", gil_drop, part A).\n", w);
 		return;
 	}
 	if ((w = gt_find(GT_IN_FN, -1)) >= 0 && st.locked && st.last_holder == &s->th[w]) {

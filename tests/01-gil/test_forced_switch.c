@@ -29,6 +29,26 @@ static void wait_for_request(struct fsw *f)
 			     ", gil_take, part B)");
 }
 
+/* Worker 0, after its gil_drop() returned: did another thread take the GIL? */
+static void check_handed_over(struct fsw *f, unsigned long spurious_before)
+{
+	if (atomic_load(&f->gt.g.last_holder) != &f->gt.th[0])
+		return;
+	if (sched_spurious_count() != spurious_before)
+		workers_fail("gil_drop() returned after a spurious wake-up from its wait on "
+			     "g->switch_cond, while g->last_holder was still the caller: a "
+			     "condition wait may return although nobody signalled (POSIX "
+			     "allows it, and this test makes it happen). Wait for the "
+			     "hand-over in a while loop that re-checks last_holder, holding "
+			     "g->switch_mutex, after every wake-up (" GT_GIL_C ", gil_drop, "
+			     "part D)");
+	workers_fail("gil_drop() returned while a drop was requested and no other "
+		     "thread had taken the GIL yet (g->last_holder was still the "
+		     "caller): with force_switching on and g->drop_request set, wait "
+		     "on g->switch_cond, holding g->switch_mutex, until last_holder "
+		     "is another thread (" GT_GIL_C ", gil_drop, part D)");
+}
+
 /*
  * Worker 1 is slowed at each of its lock and signal calls (sched_noise.h),
  * so after it wakes up it needs tens of milliseconds to finish gil_take():
@@ -37,7 +57,7 @@ static void wait_for_request(struct fsw *f)
 static void handover_body(int id, void *ctx)
 {
 	struct fsw *f = ctx;
-	struct gil_thread *last;
+	unsigned long spurious;
 
 	if (id == 1) {
 		gt_wait_count(&f->round, 1);
@@ -51,14 +71,9 @@ static void handover_body(int id, void *ctx)
 	atomic_store(&f->round, 1);
 	gt_wait_phase(1, GT_IN_TAKE);
 	wait_for_request(f);
+	spurious = sched_spurious_count();
 	gt_drop(&f->gt, 0);
-	last = atomic_load(&f->gt.g.last_holder);
-	if (last == &f->gt.th[0])
-		workers_fail("gil_drop() returned while a drop was requested and no other "
-			     "thread had taken the GIL yet (g->last_holder was still the "
-			     "caller): with force_switching on and g->drop_request set, wait "
-			     "on g->switch_cond, holding g->switch_mutex, until last_holder "
-			     "is another thread (" GT_GIL_C ", gil_drop, part D)");
+	check_handed_over(f, spurious);
 }
 
 Test(forced_switch, drop_waits_until_another_thread_took_the_gil)
@@ -70,11 +85,28 @@ Test(forced_switch, drop_waits_until_another_thread_took_the_gil)
 }
 
 /*
+ * The same hand-over, with spurious wake-ups (sched_noise.h): worker 0's
+ * first condition wait is the one in gil_drop(), and it returns at once
+ * without a signal. A hand-over wait in a while loop waits again; one in
+ * an `if` returns before worker 1 (slowed) has taken the GIL.
+ */
+Test(forced_switch, drop_keeps_waiting_after_a_spurious_wakeup)
+{
+	gt_init(&fsw.gt, 2000, true);
+	sched_spurious(true);
+	gt_run(&fsw.gt, "worker 0 drops the GIL that worker 1 asked for, and its "
+	       "waits return spuriously", 2, handover_body, &fsw);
+	sched_spurious(false);
+	gt_fini(&fsw.gt);
+}
+
+/*
  * The lost hand-over: gil_drop() checks last_holder, the waiter takes the
  * GIL and signals switch_cond, and only then gil_drop() starts waiting, for
  * ever. Here the dropping thread is slowed at its lock calls, which opens
  * exactly that window when the check is made before switch_mutex is
- * locked. Three rounds, in case the waiter wins a race in one of them.
+ * locked. Three rounds, in case the waiter wins a race in one of them; in
+ * each, gil_drop() must also have waited for the hand-over.
  */
 #define HANDOVER_ROUNDS 3
 
@@ -97,6 +129,7 @@ static void lost_body(int id, void *ctx)
 		sched_slow_thread(10000);
 		gt_drop(&f->gt, 0);
 		sched_slow_thread(0);
+		check_handed_over(f, 0);
 		gt_wait_count(&f->done, r);
 	}
 }
@@ -171,7 +204,8 @@ Test(forced_switch, no_deadlock_under_contention)
 {
 	gt_init(&fsw.gt, 200, true);
 	fsw.gt.hint = "threads take, yield and drop the GIL in a loop with forced "
-		      "switching on: look for a lock-order problem or a lost wake-up.";
+		      "switching on: look for a lock-order problem or a lost wake-up "
+		      "(" GT_GIL_C ", gil_take and gil_drop, part D).";
 	sched_chaos(true);
 	gt_run(&fsw.gt, "four threads hand the GIL around for 1 s, with noise",
 	       CONTENDERS, contention_body, &fsw.gt);

@@ -16,6 +16,7 @@ static struct duo {
 	atomic_bool held;		/* Worker 0 holds the GIL. */
 	unsigned long switches[3];	/* switch_number seen by each take. */
 	atomic_int turn;		/* Whose take comes next, for sequencing. */
+	atomic_int done;		/* Rounds in which worker 1 had the GIL. */
 	uint64_t waiter_cpu_ns;		/* Worker 1's CPU time while blocked. */
 	uint64_t waiter_wall_ns;	/* The wall time it was measured over. */
 } duo;
@@ -83,6 +84,107 @@ Test(take_drop, drop_wakes_a_waiter)
 	gt_init(&duo.gt, GT_NEVER_US, false);
 	gt_run(&duo.gt, "worker 0 drops the GIL while worker 1 waits for it", 2,
 	       wake_body, &duo);
+	gt_fini(&duo.gt);
+}
+
+/*
+ * A condition wait may return although nobody signalled: a spurious
+ * wake-up, which POSIX allows. Here the waiter's first wait returns
+ * spuriously, and every other one after it (sched_noise.h): a waiter that
+ * re-checks g->locked in a while loop waits again, one that waits in an
+ * `if` takes the GIL that worker 0 still holds, and gt_take() reports two
+ * holders. The interval is a minute: no timeout is involved.
+ */
+static void spurious_body(int id, void *ctx)
+{
+	struct duo *d = ctx;
+
+	if (id == 1) {
+		gt_wait_flag(&d->held);
+		gt_take(&d->gt, 1);
+		gt_drop(&d->gt, 1);
+		return;
+	}
+	gt_take(&d->gt, 0);
+	atomic_store(&d->held, true);
+	gt_wait_phase(1, GT_IN_TAKE);
+	workers_wait_blocked(1, 500);
+	gt_drop(&d->gt, 0);
+}
+
+Test(take_drop, waiter_keeps_waiting_after_a_spurious_wakeup)
+{
+	gt_init(&duo.gt, GT_NEVER_US, false);
+	sched_spurious(true);
+	gt_run(&duo.gt, "worker 1 waits for the GIL held by worker 0, and its waits "
+	       "return spuriously", 2, spurious_body, &duo);
+	sched_spurious(false);
+	gt_fini(&duo.gt);
+}
+
+/*
+ * The lost wake-up. Worker 1 is slowed at every wrapped call; before a
+ * condition wait the delay comes after it has checked g->locked, with
+ * g->mutex still held (sched_noise.h). Worker 0 drops the GIL in that
+ * window, once it sees worker 1 asleep holding g->mutex. A gil_drop() that
+ * locks g->mutex waits until worker 1 is really waiting, and its signal
+ * wakes it; one that clears locked and signals without the mutex does both
+ * before worker 1 waits, and worker 1 sleeps on through a minute-long
+ * interval. Three rounds, in case worker 0 misses the window in one of
+ * them (a busy machine); it drops anyway after a second.
+ */
+#define LOST_ROUNDS 3
+#define LOST_SLOW_US 20000
+#define LOST_BOUND_MS 2000
+
+/* Worker 0: is worker 1 between its check and its wait? (see above) */
+static bool about_to_wait(struct duo *d)
+{
+	return workers_by_tid(sched_mutex_owner(&d->gt.g.mutex)) == 1 &&
+	       workers_is_blocked(1);
+}
+
+static void lost_body(int id, void *ctx)
+{
+	struct duo *d = ctx;
+	uint64_t start;
+	bool seen;
+
+	for (int r = 1; r <= LOST_ROUNDS; r++) {
+		if (id == 1) {
+			gt_wait_count(&d->turn, r);
+			sched_slow_thread(LOST_SLOW_US);
+			gt_take(&d->gt, 1);
+			sched_slow_thread(0);
+			gt_drop(&d->gt, 1);
+			atomic_store(&d->done, r);
+			continue;
+		}
+		gt_take(&d->gt, 0);
+		atomic_store(&d->turn, r);
+		start = timing_now_ns();
+		while (!(seen = about_to_wait(d)) && timing_ms_since(start) < 1000)
+			workers_pause();
+		gt_drop(&d->gt, 0);
+		for (start = timing_now_ns(); atomic_load(&d->done) < r; )
+			workers_poll(start, LOST_BOUND_MS,
+				     "worker 1 still waits in gil_take() %d ms after worker 0 "
+				     "dropped the GIL, %s: its wake-up was lost. gil_drop() must "
+				     "lock g->mutex to clear g->locked and signal g->cond: a "
+				     "waiter holds that mutex from its check of g->locked until "
+				     "its wait has begun, so a drop made under the mutex cannot "
+				     "fall between the two (" GT_GIL_C ", gil_drop, part A)",
+				     LOST_BOUND_MS, seen ? "which it did while worker 1, holding "
+				     "g->mutex, had seen g->locked true but not yet begun to wait" :
+				     "and nothing else wants it");
+	}
+}
+
+Test(take_drop, wakeup_is_not_lost_between_check_and_wait)
+{
+	gt_init(&duo.gt, GT_NEVER_US, false);
+	gt_run(&duo.gt, "worker 0 drops the GIL just as worker 1 is about to wait for "
+	       "it, three times", 2, lost_body, &duo);
 	gt_fini(&duo.gt);
 }
 

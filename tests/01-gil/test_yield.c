@@ -96,13 +96,17 @@ static void let_in_body(int id, void *ctx)
 	sched_slow_thread(20000);
 	for (start = timing_now_ns(); !atomic_load(&y->waiter_had_it); ) {
 		gt_yield(&y->gt, 0);
+		if (timing_ms_since(start) > 2000 && !atomic_load(&y->gt.g.drop_request))
+			workers_fail("worker 1 waited 2 s in gil_take() while worker 0 kept "
+				     "calling gil_yield(), and never asked for the GIL "
+				     "(g->drop_request is false): the waiter must wait one "
+				     "interval at a time and then set g->drop_request (" GT_GIL_C
+				     ", gil_take, part B)");
 		if (timing_ms_since(start) > 2000)
-			workers_fail("worker 1 waited 2 s in gil_take() (drop_request = %s) "
-				     "while worker 0 kept calling gil_yield(): when "
-				     "g->drop_request is set, gil_yield() must drop the GIL so "
-				     "that the waiter can take it (" GT_GIL_C ", gil_yield, part C; "
-				     "the request itself is part B)",
-				     atomic_load(&y->gt.g.drop_request) ? "true" : "false");
+			workers_fail("worker 1 waited 2 s in gil_take() while worker 0 kept "
+				     "calling gil_yield() with g->drop_request set: when a drop "
+				     "was requested, gil_yield() must drop the GIL so that the "
+				     "waiter can take it (" GT_GIL_C ", gil_yield, part C)");
 	}
 	sched_slow_thread(0);
 	gt_drop(&y->gt, 0);
@@ -113,6 +117,67 @@ Test(yield, lets_a_waiting_thread_in)
 	gt_init(&yld.gt, 2000, false);
 	gt_run(&yld.gt, "worker 0 calls gil_yield() while worker 1 waits", 2,
 	       let_in_body, &yld);
+	gt_fini(&yld.gt);
+}
+
+/*
+ * gil_yield() lets a waiter in when asked, and only then. Worker 1 waits
+ * (the interval is a minute, so it never asks); worker 0 is slowed at each
+ * of its lock calls, so that if gil_yield() drops the GIL, worker 1, woken
+ * by the drop, certainly takes it before worker 0 takes it back. Worker 0
+ * yields a few times with no request, and worker 1 must not get in; then
+ * it sets the request by hand before each call, as a waiter does after an
+ * interval, and worker 1 must get in.
+ */
+#define UNASKED_YIELDS 3
+
+static void asked_body(int id, void *ctx)
+{
+	struct yld *y = ctx;
+	uint64_t start;
+
+	if (id == 1) {
+		gt_wait_flag(&y->held);
+		gt_take(&y->gt, 1);
+		atomic_store(&y->waiter_had_it, true);
+		gt_drop(&y->gt, 1);
+		return;
+	}
+	gt_take(&y->gt, 0);
+	atomic_store(&y->held, true);
+	gt_wait_phase(1, GT_IN_TAKE);
+	workers_wait_blocked(1, 500);
+	sched_slow_thread(20000);
+	for (int i = 0; i < UNASKED_YIELDS; i++) {
+		gt_yield(&y->gt, 0);
+		if (atomic_load(&y->waiter_had_it))
+			workers_fail("worker 1 got the GIL while worker 0 called gil_yield() "
+				     "with no drop request pending: without a request, "
+				     "gil_yield() must return false at once and keep the GIL. "
+				     "Dropping it on every call hands it to any waiter at every "
+				     "backward jump, so CPU-bound threads swap it far more often "
+				     "than once per switch interval (" GT_GIL_C ", gil_yield, part C)");
+	}
+	for (start = timing_now_ns(); !atomic_load(&y->waiter_had_it); ) {
+		/* Asked again each time, as a waiter that lost the race would. */
+		atomic_store(&y->gt.g.drop_request, true);
+		gt_yield(&y->gt, 0);
+		if (timing_ms_since(start) > 2000)
+			workers_fail("worker 1 waited 2 s in gil_take() while worker 0 kept "
+				     "calling gil_yield() with g->drop_request set: when a drop "
+				     "was requested, gil_yield() must drop the GIL, so that the "
+				     "waiter can take it, then take it again and return true "
+				     "(" GT_GIL_C ", gil_yield, part C)");
+	}
+	sched_slow_thread(0);
+	gt_drop(&y->gt, 0);
+}
+
+Test(yield, lets_a_waiter_in_only_when_asked)
+{
+	gt_init(&yld.gt, GT_NEVER_US, false);
+	gt_run(&yld.gt, "worker 0 calls gil_yield() while worker 1 waits, first with no "
+	       "request, then with one", 2, asked_body, &yld);
 	gt_fini(&yld.gt);
 }
 
@@ -148,8 +213,9 @@ static void busy_body(int id, void *ctx)
 				     "gil_take() while worker 0 ran bytecode: it never got the "
 				     "GIL (drop_request = %s). The waiter must wait one interval "
 				     "at a time (pthread_cond_timedwait, not pthread_cond_wait) "
-				     "and then set g->drop_request (part B), and gil_yield() must "
-				     "then drop the GIL (part C) (" GT_GIL_C ")",
+				     "and then set g->drop_request (" GT_GIL_C ", gil_take, part "
+				     "B), and gil_yield() must then drop the GIL (" GT_GIL_C
+				     ", gil_yield, part C)",
 				     2000000 / y->gt.g.interval_us,
 				     atomic_load(&y->gt.g.drop_request) ? "true" : "false");
 		gt_sum_squares(&y->gt, 0, i, i + CHUNK);
@@ -162,8 +228,8 @@ Test(yield, waiter_gets_in_while_the_holder_runs_bytecode)
 	gt_init(&yld.gt, 1000, true);
 	yld.gt.hint = "the holder runs bytecode and lets go only through gil_yield(), "
 		      "when g->drop_request is set: does the waiter's gil_take() time out "
-		      "every interval and set it (part B), and does gil_yield() drop the "
-		      "GIL then (part C)?";
+		      "every interval and set it (" GT_GIL_C ", gil_take, part B), and "
+		      "does gil_yield() drop the GIL then (" GT_GIL_C ", gil_yield, part C)?";
 	gt_run(&yld.gt, "worker 1 waits while worker 0 runs bytecode", 2, busy_body, &yld);
 	gt_fini(&yld.gt);
 }
@@ -193,8 +259,9 @@ static void both_body(int id, void *ctx)
 				     "switch intervals) but the GIL changed hands only %d times "
 				     "(worker 0 finished %d chunks, worker 1 %d): a waiter must "
 				     "get the GIL within a few intervals. Does gil_take() wait "
-				     "one interval at a time and set g->drop_request (part B), "
-				     "and does gil_yield() then drop the GIL (part C)? (" GT_GIL_C ")",
+				     "one interval at a time and set g->drop_request (" GT_GIL_C
+				     ", gil_take, part B), and does gil_yield() then drop the GIL "
+				     "(" GT_GIL_C ", gil_yield, part C)?",
 				     2000000 / y->gt.g.interval_us, atomic_load(&y->turns),
 				     atomic_load(&y->chunks[0]), atomic_load(&y->chunks[1]));
 	}
@@ -207,8 +274,8 @@ Test(yield, two_cpu_bound_threads_both_make_progress)
 	atomic_store(&yld.last_runner, -1);
 	yld.gt.hint = "both threads run bytecode and let go only through gil_yield(): "
 		      "does the waiter's gil_take() time out every interval and set "
-		      "g->drop_request (part B), and does gil_yield() drop the GIL "
-		      "then (part C)?";
+		      "g->drop_request (" GT_GIL_C ", gil_take, part B), and does "
+		      "gil_yield() drop the GIL then (" GT_GIL_C ", gil_yield, part C)?";
 	gt_run(&yld.gt, "two threads run bytecode under the GIL", 2, both_body, &yld);
 	gt_fini(&yld.gt);
 }

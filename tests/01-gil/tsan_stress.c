@@ -37,6 +37,16 @@
 #include "gil.h"
 #include "interp.h"
 
+/* Where a failure message sends the student. */
+#define GIL_C "chapters/01-gil/gil.c"
+
+/*
+ * Two holders at once: the while loop around gil_take()'s wait is missing
+ * or checks g->locked without g->mutex.
+ */
+#define WHILE_LOOP "gil_take() must wait while g->locked is true, re-checking it " \
+	"with g->mutex held, in a while loop around its wait (" GIL_C ", gil_take, part A)"
+
 #define THREADS 4
 #define RUN_MS 1000
 #define WATCHDOG_S 10
@@ -141,7 +151,8 @@ static void held(int id, const char *fn)
 	while (pthread_mutex_trylock(&gil.mutex) != 0) {
 		if (now_ns() - start > 1000000000u)
 			fail("g->mutex stayed locked for 1 s after %s returned in thread %d "
-			     "(held by thread %d): a path returns without unlocking it",
+			     "(held by thread %d): a path returns without unlocking it "
+			     "(" GIL_C ", gil_take and gil_drop, part A)",
 			     fn, id, owner(&gil.mutex));
 		sched_yield();
 	}
@@ -149,22 +160,21 @@ static void held(int id, const char *fn)
 	pthread_mutex_unlock(&gil.mutex);
 	if (!locked)
 		fail("%s returned in thread %d but g->locked is false: the caller must "
-		     "hold the GIL on return (gil_take, part A), unless another thread "
-		     "held it too and has dropped it (two holders: gil_take, part B's "
-		     "while loop)", fn, id);
+		     "hold the GIL on return. Either gil_take() does not set g->locked, or "
+		     "another thread held the GIL at the same time and has dropped it "
+		     "already: " WHILE_LOOP, fn, id);
 	other = atomic_exchange(&holder, id);
 	if (other != -1)
 		fail("two threads held the GIL at once: %s returned in thread %d while "
-		     "thread %d held it (gil_take, parts A and B)", fn, id, other);
+		     "thread %d held it: " WHILE_LOOP, fn, id, other);
 	for (int i = 0; i < THREADS; i++) {
 		if (i != id && atomic_load(&in_bytecode[i]))
 			atomic_fetch_add(&preemptions, 1);
 	}
 	if (atomic_load(&gil.last_holder) != &th[id])
 		fail("%s returned in thread %d but g->last_holder is not the caller: "
-		     "gil_take() does not record the holder (part A), or another thread "
-		     "took the GIL at the same time (two holders: test g->locked in a "
-		     "while loop with g->mutex held, parts A and B)", fn, id);
+		     "gil_take() does not record the holder, or another thread took the "
+		     "GIL at the same time (two holders): " WHILE_LOOP, fn, id);
 	atomic_store(&phase[id], "holding the GIL");
 }
 
@@ -288,19 +298,24 @@ static _Noreturn void stuck(void)
 	if (m >= 0 && sm >= 0 && m != sm)
 		fail("deadlock: thread %d holds g->mutex and thread %d holds "
 		     "g->switch_mutex: gil_drop() must not take g->mutex while it holds "
-		     "switch_mutex (part D)", m, sm);
+		     "switch_mutex (" GIL_C ", gil_drop, part D)", m, sm);
 	if (!read)
-		fail("deadlock: g->mutex stays held (by thread %d)", m);
+		fail("deadlock: g->mutex stays held (by thread %d): a path through "
+		     "gil_take() or gil_drop() returns without unlocking it, or waits "
+		     "with it held (" GIL_C ", gil_take and gil_drop, part A)", m);
 	for (int i = 0; i < THREADS; i++) {
 		if (strcmp(atomic_load(&phase[i]), "in gil_drop()") == 0 && last != &th[i])
 			fail("gil_drop() in thread %d waits on switch_cond for a hand-over "
-			     "that already happened: a lost wake-up (part D)", i);
+			     "that already happened: a lost wake-up. Check last_holder and "
+			     "wait with switch_mutex held, and change it and signal with "
+			     "switch_mutex held (" GIL_C ", gil_drop, part D)", i);
 	}
 	if (!locked)
 		fail("deadlock: the GIL is free but no thread gets on: a lost wake-up, "
-		     "either of a waiter in gil_take() (g->cond, part A) or of a "
-		     "gil_drop() waiting for the hand-over, perhaps inside gil_yield() or "
-		     "gil_blocking_call() (switch_cond, part D)");
+		     "either of a waiter in gil_take(), on g->cond (" GIL_C ", gil_drop, "
+		     "part A), or of a gil_drop() waiting for the hand-over, perhaps "
+		     "inside gil_yield() or gil_blocking_call(), on switch_cond (" GIL_C
+		     ", gil_drop, part D)");
 	fail("deadlock: no thread made progress for %d s; see what each was doing "
 	     "above", WATCHDOG_S);
 }
@@ -334,20 +349,24 @@ int main(void)
 	}
 	if (guarded != total)
 		fail("a counter only GIL holders touch is %lu, but the threads added %lu: "
-		     "updates were lost, so two threads held the GIL at once", guarded, total);
+		     "updates were lost, so two threads held the GIL at once: "
+		     WHILE_LOOP, guarded, total);
 	/* Every thread has ended: the GIL's fields can be read without a lock. */
 	if (gil.drop_requests == 0)
 		fail("in %lu rounds no waiter ever set a drop request, although thread 0 "
-		     "ran bytecode for many switch intervals at a time: Part F runs the "
-		     "whole GIL and needs the timed wait of part B", total / 2);
+		     "ran bytecode for many switch intervals at a time: this program runs "
+		     "the whole GIL, and a waiter must wait one interval at a time and "
+		     "then ask (" GIL_C ", gil_take, part B)", total / 2);
 	if (atomic_load(&preemptions) == 0)
 		fail("in %lu rounds the GIL never passed to another thread while one was "
-		     "running bytecode: a waiter's drop request (part B) must make "
-		     "gil_yield() let go (part C); Part F runs the whole GIL", total / 2);
+		     "running bytecode: this program runs the whole GIL, and a waiter's "
+		     "drop request must make gil_yield() let go (" GIL_C ", gil_yield, "
+		     "part C)", total / 2);
 	if (atomic_load(&blocking_max) < 2)
 		fail("in %lu rounds no two threads were ever inside blocking calls at the "
-		     "same time: gil_blocking_call() must drop the GIL around fn (part E); "
-		     "Part F runs the whole GIL", total / 2);
+		     "same time: this program runs the whole GIL, and gil_blocking_call() "
+		     "must drop the GIL around fn (" GIL_C ", gil_blocking_call, part E)",
+		     total / 2);
 	if ((err = gil_destroy(&gil)) != 0)
 		fail("gil_destroy: %s", strerror(err));
 	printf("tsan_stress: %d threads, %lu rounds under the GIL, %lu switches, "
