@@ -330,11 +330,16 @@ void bench_env_write(const struct bench_opts *o, const double before[3])
 		before[0], after[0], rev, o->tree, bench_profile_names[o->profile],
 		rounds[0] ? rounds : "none", date, o->command);
 	fprintf(bf.f, "\n%s\n", bench_python_expectation(&o->py));
-	/* Other work on the machine steals CPU time from every mode unevenly. */
-	if (before[0] > 0.5)
-		fprintf(bf.f, "\nThe machine was not idle when the measurement began (load "
-			"%.2f on %d CPUs): expect noisy CPU-bound timings, and compare CPU/wall "
-			"of the serial baseline with 1.\n", before[0], o->ncpu);
+	/*
+	 * Other work on the machine steals CPU time from every mode unevenly; it
+	 * may start after we do, so the load at the end counts too, less what
+	 * our own runs put there (at most about one per CPU).
+	 */
+	if (before[0] > 0.5 || after[0] > 0.5 + o->ncpu)
+		fprintf(bf.f, "\nThe machine was not idle (load %.2f when the measurement "
+			"began, %.2f when it ended, on %d CPUs): expect noisy CPU-bound timings, "
+			"and compare CPU/wall of the serial baseline with 1.\n", before[0],
+			after[0], o->ncpu);
 	bench_file_commit(&bf);
 }
 

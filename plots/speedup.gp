@@ -14,7 +14,7 @@
 # mode and its twins share a colour: the family column names, for each
 # row, the C mode it mirrors (py-threads: gil, say; older files without
 # the column: the name without "py-"). Python modes are dashed (a second
-# Python mode of the same family dash-dotted), and the key's title says
+# Python mode of the same family dash-dotted), and the x axis's label says
 # what python3 was (the runtime column). Baselines (serial, py-serial)
 # are one point at (1, 1) by definition: left out.
 
@@ -93,7 +93,12 @@ if (max_workers >= 8) {
 	shift(x, i) = x + 0.05 * (i - (n + 1) / 2.0)
 }
 set format y "%gx"
-set xlabel "workers (threads or processes)"
+# What ran the py- rows goes under the axis: in the key it would crowd the box.
+if (runtime ne "") {
+	set xlabel "workers (threads or processes); dashed: python3, ".runtime
+} else {
+	set xlabel "workers (threads or processes)"
+}
 set ylabel "speedup over serial (bars: 95% interval)"
 set grid back lc rgb "#dddddd"
 set key top left Left reverse spacing 1.1 box lc rgb "#bbbbbb" opaque
@@ -101,7 +106,6 @@ set border 3
 set tics nomirror
 set bars small
 if (exists("title")) { set title title }
-if (runtime ne "") { set key title "dashed: python3 is ".runtime left }
 
 plot for [i = 1:n] data using \
 	(strcol(1) eq word(modes, i) ? shift($2, i) : NaN):4:11:12 \
