@@ -17,6 +17,12 @@ static struct fsw {
 	atomic_int done;		/* Worker 1 had the GIL in this many rounds. */
 } fsw;
 
+/*
+ * With forced switching on, worker 0 never has the GIL back before worker 1
+ * has had it in the same round: rounds are counted in f->done.
+ */
+#define ROUNDS 3
+
 /* Worker 0, holding the GIL: wait until worker 1's timeout asked for it. */
 static void wait_for_request(struct fsw *f)
 {
@@ -108,13 +114,11 @@ Test(forced_switch, drop_keeps_waiting_after_a_spurious_wakeup)
  * locked. Three rounds, in case the waiter wins a race in one of them; in
  * each, gil_drop() must also have waited for the hand-over.
  */
-#define HANDOVER_ROUNDS 3
-
 static void lost_body(int id, void *ctx)
 {
 	struct fsw *f = ctx;
 
-	for (int r = 1; r <= HANDOVER_ROUNDS; r++) {
+	for (int r = 1; r <= ROUNDS; r++) {
 		if (id == 1) {
 			gt_wait_count(&f->round, r);
 			gt_take(&f->gt, 1);
@@ -139,6 +143,108 @@ Test(forced_switch, handover_wakeup_is_not_lost)
 	gt_init(&fsw.gt, 2000, true);
 	gt_run(&fsw.gt, "worker 0 hands the GIL over to worker 1, three times", 2,
 	       lost_body, &fsw);
+	gt_fini(&fsw.gt);
+}
+
+/*
+ * The other side of the same lost wake-up: gil_drop() has checked
+ * last_holder, holding switch_mutex, and is about to wait (worker 0 is
+ * slowed, and before a condition wait the delay comes with the mutex held:
+ * sched_noise.h) when worker 1 takes the GIL. A gil_take() that changes
+ * last_holder and signals switch_cond under switch_mutex must wait until
+ * gil_drop() waits; one that does it without switch_mutex signals nobody,
+ * and gil_drop() sleeps on with nobody left to wake it. The request is set
+ * by hand, as a waiter would have set it; the interval is a minute.
+ */
+static bool drop_about_to_wait(struct fsw *f)
+{
+	return workers_by_tid(sched_mutex_owner(&f->gt.g.switch_mutex)) == 0 &&
+	       workers_is_blocked(0);
+}
+
+static void about_body(int id, void *ctx)
+{
+	struct fsw *f = ctx;
+	uint64_t start;
+
+	if (id == 1) {
+		gt_wait_count(&f->round, 1);
+		start = timing_now_ns();
+		while (!drop_about_to_wait(f) && timing_ms_since(start) < 1000)
+			workers_pause();
+		gt_take(&f->gt, 1);
+		gt_drop(&f->gt, 1);
+		for (start = timing_now_ns(); strcmp(workers_phase_of(0), GT_IN_DROP) == 0; )
+			workers_poll(start, 2000,
+				     "worker 0 still waits in gil_drop() for a hand-over that "
+				     "happened 2 s ago (worker 1 took the GIL, and has dropped it "
+				     "again): the wake-up was lost. gil_take() must change "
+				     "last_holder and signal switch_cond with g->switch_mutex "
+				     "held: gil_drop() holds that mutex from its check of "
+				     "last_holder until its wait has begun (" GT_GIL_C
+				     ", gil_take, part D)");
+		return;
+	}
+	gt_take(&f->gt, 0);
+	atomic_store(&f->gt.g.drop_request, true);
+	atomic_store(&f->round, 1);
+	sched_slow_thread(20000);
+	gt_drop(&f->gt, 0);
+	sched_slow_thread(0);
+	check_handed_over(f, 0);
+}
+
+Test(forced_switch, handover_reaches_a_drop_about_to_wait)
+{
+	gt_init(&fsw.gt, GT_NEVER_US, true);
+	gt_run(&fsw.gt, "worker 1 takes the GIL just as worker 0's gil_drop() is about "
+	       "to wait for the hand-over", 2, about_body, &fsw);
+	gt_fini(&fsw.gt);
+}
+
+/*
+ * Yielding on request, with forced switching on: the drop inside
+ * gil_yield() waits until the waiter has taken the GIL, so when gil_yield()
+ * returns the waiter has had it. Three rounds: without the hand-over the
+ * yielding thread, still running, usually takes the GIL straight back.
+ */
+static void yield_body(int id, void *ctx)
+{
+	struct fsw *f = ctx;
+
+	for (int r = 1; r <= ROUNDS; r++) {
+		if (id == 1) {
+			gt_wait_count(&f->round, r);
+			gt_take(&f->gt, 1);
+			atomic_store(&f->done, r);
+			gt_drop(&f->gt, 1);
+			continue;
+		}
+		gt_take(&f->gt, 0);
+		atomic_store(&f->round, r);
+		gt_wait_phase(1, GT_IN_TAKE);
+		wait_for_request(f);
+		if (!gt_yield(&f->gt, 0))
+			workers_fail("gil_yield() returned false although g->drop_request was "
+				     "set (" GT_GIL_C ", gil_yield, part C)");
+		if (atomic_load(&f->done) < r)
+			workers_fail("gil_yield() returned, with forced switching on and a "
+				     "drop requested, but worker 1, which had asked, had not had "
+				     "the GIL in between: the drop inside it did not wait for the "
+				     "hand-over. gil_drop() waits when it sees the request "
+				     "(" GT_GIL_C ", gil_drop, part D), so gil_yield() must leave "
+				     "g->drop_request set for it: gil_take() clears it once the "
+				     "GIL is taken (" GT_GIL_C ", gil_yield, part C)");
+		gt_drop(&f->gt, 0);
+		gt_wait_count(&f->done, r);
+	}
+}
+
+Test(forced_switch, yield_hands_the_gil_over)
+{
+	gt_init(&fsw.gt, 2000, true);
+	gt_run(&fsw.gt, "worker 0 yields the GIL that worker 1 asked for, three times", 2,
+	       yield_body, &fsw);
 	gt_fini(&fsw.gt);
 }
 
