@@ -12,11 +12,10 @@
 # Modes are read from the data, so a chapter's own modes appear by
 # themselves and Python modes simply vanish when python3 was absent. A
 # mode and its twins share a colour: the family column names, for each
-# row, the C mode it mirrors (py-threads: gil, say; older files without
-# the column: the name without "py-"). Python modes are dashed (a second
-# Python mode of the same family dash-dotted), and the x axis's label says
-# what python3 was (the runtime column). Baselines (serial, py-serial)
-# are one point at (1, 1) by definition: left out.
+# row, the C mode it mirrors (py-threads: gil, say). Python modes are
+# dashed (a second Python mode of the same family dash-dotted), and the x
+# axis's label says what python3 was (the runtime column). Baselines
+# (serial, py-serial) are one point at (1, 1) by definition: left out.
 
 if (!exists("data") || !exists("out")) {
 	print "usage: gnuplot -e \"data='speedup-W.tsv'\" -e \"out='speedup-W.svg|pdf'\" plots/speedup.gp"
@@ -47,7 +46,7 @@ base(m) = (m[1:3] eq "py-") ? m[4:] : m
 is_baseline(m) = (base(m) eq "serial")
 is_py(m) = (m[1:3] eq "py-")
 index_of(list, w, i) = (i > words(list)) ? 0 : (word(list, i) eq w ? i : index_of(list, w, i + 1))
-family_of(m) = (strcol(13) ne "") ? strcol(13) : base(m)
+family_of(m) = strcol(13)
 modes = ""
 fams = ""
 families = ""
