@@ -5,7 +5,8 @@
  * passes with the GIL still held by the same thread, it sets drop_request
  * (and counts it in drop_requests) to ask the holder to let go; gil_take()
  * clears the request once the GIL changes hands. In every scenario here the
- * holder never yields, so nothing but the waiter's timeouts can set it.
+ * holder never yields, so nothing but the waiter's timeouts can set it (or
+ * the test itself, where it says so).
  */
 #include "gil_test.h"
 
