@@ -237,7 +237,7 @@ bench: deps-book
 $(DATA)/%/.measured: FORCE
 	@$(SUBMAKE) CH=$* EX=$(TREE)/$* OUT=$(B)/$(TREE)/$* bench
 	@if [ ! -f $@ ] || [ $(B)/$(TREE)/$*/bench -nt $@ ] || \
-	    { [ -f harness/$*.py ] && [ harness/$*.py -nt $@ ]; }; then \
+	    { [ -f harness/$*.py ] && [ harness/$*.py -nt $@ ]; } || [ harness/bench.py -nt $@ ]; then \
 		echo "measuring chapter $* ($(TREE), $(PROFILE) profile) ..."; \
 		mkdir -p $(@D) && $(B)/$(TREE)/$*/bench run --profile $(PROFILE) --tree $(TREE) \
 			--out $(@D) --command "$(BENCH_COMMAND)" && touch $@; \
