@@ -18,8 +18,8 @@ static struct fsw {
 } fsw;
 
 /*
- * With forced switching on, worker 0 never has the GIL back before worker 1
- * has had it in the same round: rounds are counted in f->done.
+ * Scenarios that a lucky race could pass run in rounds: worker 0 holds the
+ * GIL for round f->round, worker 1 has had it in f->done rounds.
  */
 #define ROUNDS 3
 
