@@ -141,9 +141,12 @@ void gt_check_held(struct gt *s, int id, const char *fn)
 	gt_read(s, &st, fn);
 	if (!st.locked)
 		workers_fail("%s returned in worker %d but g->locked is false: on return "
-			     "the caller must hold the GIL. gil_take() sets g->locked, with "
-			     "g->mutex held, once the GIL is free (" GT_GIL_C ", gil_take, "
-			     "part A)", fn, id);
+			     "the caller must hold the GIL. Either gil_take() does not set "
+			     "g->locked (with g->mutex held, once the GIL is free), or another "
+			     "thread held the GIL at the same time and has dropped it already: "
+			     "two holders, which come from a gil_take() that does not re-check "
+			     "g->locked, with g->mutex held, in a while loop around its wait "
+			     "(" GT_GIL_C ", gil_take, part A)", fn, id);
 	other = atomic_exchange(&s->holder, id);
 	if (other != -1) {
 		snprintf(what, sizeof(what), "%s returned in worker %d while worker %d "
@@ -435,6 +438,32 @@ static void gt_diagnose(struct gt *s, FILE *out)
 	fprintf(out, "no rule fits; look at what each worker was doing above.\n");
 }
 
+/*
+ * workers_run()'s explain_abort: worker id called abort() inside a GIL
+ * function it called holding the GIL, and g->last_holder is another worker.
+ * Then another thread took the GIL while id held it, and a check of the
+ * caller in gil_drop() (the reference has one, as CPython's drop_gil()
+ * does) stopped the program: two holders. Reads, never locks.
+ */
+static void gt_explain_abort(void *ctx, int id, char *buf, size_t len)
+{
+	struct gt *s = ctx;
+	struct gil_thread *last = atomic_load(&s->g.last_holder);
+	const char *phase = workers_phase_of(id);
+	char name[32];
+
+	if (last == &s->th[id] || !gt_is_worker(s, last) ||
+	    (strcmp(phase, GT_IN_DROP) != 0 && strcmp(phase, GT_IN_YIELD) != 0 &&
+	     strcmp(phase, GT_IN_INTERP) != 0))
+		return;
+	snprintf(buf, len, "Likely cause: g->last_holder is %s, so another thread took "
+		 "the GIL while worker %d held it, and gil_drop()'s check that its caller "
+		 "holds the GIL failed. Two threads held the GIL at once: gil_take() must "
+		 "wait while g->locked is true, re-checking it with g->mutex held, in a "
+		 "while loop around its wait (" GT_GIL_C ", gil_take, part A)",
+		 gt_name(s, last, name, sizeof(name)), id);
+}
+
 /* workers_run()'s describe: the likely cause, then the GIL's state. */
 static void gt_describe(void *ctx, FILE *out)
 {
@@ -469,6 +498,7 @@ void gt_run(struct gt *s, const char *what, int n,
 		.deadline_ms = GT_DEADLINE_MS,
 		.describe = gt_describe,
 		.describe_ctx = s,
+		.explain_abort = gt_explain_abort,
 	};
 
 	workers_run(&run);

@@ -119,11 +119,27 @@ static _Thread_local int self = -1;
 
 static void on_abort(int sig)
 {
+	const char *what = self >= 0 ? atomic_load(&phase[self]) : "";
+	struct gil_thread *last = atomic_load(&gil.last_holder);
+
 	(void)sig;
-	if (self >= 0)
-		fail("thread %d called abort() while %s: the GIL's own code stopped the "
-		     "program (its message is just above)", self, atomic_load(&phase[self]));
-	fail("the main thread called abort()");
+	if (self < 0)
+		fail("the main thread called abort()");
+	/*
+	 * Inside a call made holding the GIL, before any blocking call could
+	 * let another thread in: another last_holder means two holders, and
+	 * gil_drop()'s check of its caller (the reference has one) failed.
+	 */
+	if (last != NULL && last != &th[self] &&
+	    (strcmp(what, "in gil_drop()") == 0 || strcmp(what, "in gil_yield()") == 0 ||
+	     strcmp(what, "running bytecode (sum_squares)") == 0))
+		fail("thread %d called abort() while %s, and g->last_holder is thread %d: "
+		     "another thread took the GIL while thread %d held it, and gil_drop()'s "
+		     "check that its caller holds the GIL failed (its message is just "
+		     "above). Two threads held the GIL at once: " WHILE_LOOP,
+		     self, what, (int)(last - th), self);
+	fail("thread %d called abort() while %s: the GIL's own code stopped the "
+	     "program (its message is just above)", self, what);
 }
 
 static int thread_by_tid(pid_t tid)

@@ -234,12 +234,16 @@ static void workers_describe(const struct workers_run *run, FILE *out)
  */
 static void workers_on_abort(int sig)
 {
+	char why[1024] = "";
+
 	(void)sig;
 	if (self < 0)
 		return;
+	if (wk.run.explain_abort != NULL)
+		wk.run.explain_abort(wk.run.describe_ctx, self, why, sizeof(why));
 	workers_fail("worker %d called abort() while %s: the code under test stopped "
-		     "the program (its own message, if any, is on the test's stderr)",
-		     self, workers_phase_of(self));
+		     "the program (its own message, if any, is on the test's stderr).%s%s",
+		     self, workers_phase_of(self), why[0] != '\0' ? " " : "", why);
 }
 
 /* Give workers that are not stuck a moment to leave after a failure. */

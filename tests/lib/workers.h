@@ -11,7 +11,8 @@
  *                       (workers never call cr_assert: Criterion's
  *                       assertions must run on the main thread);
  *   - one calls abort(): the same, with a message saying so (SIGABRT is
- *                       caught during the run), not a crash;
+ *                       caught during the run), and the likely cause if
+ *                       the caller's explain_abort() sees one, not a crash;
  *   - the deadline passes: the test fails with what the caller's
  *                       describe() says (the likely cause first, then the
  *                       shared state), followed by what each worker was
@@ -56,6 +57,14 @@ struct workers_run {
 	 */
 	void (*describe)(void *describe_ctx, FILE *out);
 	void *describe_ctx;
+	/*
+	 * Called on worker id when it calls abort(), before the test fails
+	 * with a message saying so: write the likely cause, if the shared
+	 * state shows one, as a sentence into buf (else leave it empty). It
+	 * runs in a signal handler on a thread that may hold locks: it must
+	 * not lock, only read. May be NULL.
+	 */
+	void (*explain_abort)(void *describe_ctx, int id, char *buf, size_t len);
 };
 
 /* Main thread: run the scenario; fails the test (cr_fatal) as said above. */
