@@ -15,6 +15,7 @@ static struct fsw {
 	struct gt gt;
 	atomic_int round;		/* Worker 0 holds the GIL for this round. */
 	atomic_int done;		/* Worker 1 had the GIL in this many rounds. */
+	atomic_bool looked;		/* Worker 0 has read last_holder after its drop. */
 } fsw;
 
 /*
@@ -35,10 +36,13 @@ static void wait_for_request(struct fsw *f)
 			     ", gil_take, part B)");
 }
 
-/* Worker 0, after its gil_drop() returned: did another thread take the GIL? */
-static void check_handed_over(struct fsw *f, unsigned long spurious_before)
+/*
+ * Worker 0, after its gil_drop() returned: had another thread taken the GIL?
+ * last is g->last_holder as read right after the return.
+ */
+static void check_handed_over(struct gil_thread *last, unsigned long spurious_before)
 {
-	if (atomic_load(&f->gt.g.last_holder) != &f->gt.th[0])
+	if (last != &fsw.gt.th[0])
 		return;
 	if (sched_spurious_count() != spurious_before)
 		workers_fail("gil_drop() returned after a spurious wake-up from its wait on "
@@ -56,20 +60,34 @@ static void check_handed_over(struct fsw *f, unsigned long spurious_before)
 }
 
 /*
- * Worker 1 is slowed at each of its lock and signal calls (sched_noise.h),
- * so after it wakes up it needs tens of milliseconds to finish gil_take():
- * a gil_drop() that does not wait for the hand-over returns long before.
+ * May worker 1, woken in gil_take(), go on to take the GIL? Not while
+ * worker 0 is inside gil_drop() and has neither started to wait (blocked,
+ * in a correct gil_drop()) nor returned and looked at last_holder: so a
+ * gil_drop() that returns without waiting is always seen doing it, however
+ * long the machine keeps worker 0 off a core. (A fixed delay of worker 1
+ * would not do: under load, worker 0 can be descheduled for longer.)
  */
+static bool dropper_waits_or_looked(void *arg)
+{
+	struct fsw *f = arg;
+	const char *phase = workers_phase_of(0);
+
+	if (atomic_load(&f->looked) || strcmp(phase, GT_HOLDING) == 0)
+		return true;
+	return strcmp(phase, GT_IN_DROP) == 0 && workers_is_blocked(0);
+}
+
 static void handover_body(int id, void *ctx)
 {
 	struct fsw *f = ctx;
+	struct gil_thread *last;
 	unsigned long spurious;
 
 	if (id == 1) {
 		gt_wait_count(&f->round, 1);
-		sched_slow_thread(20000);
+		sched_hold_thread(dropper_waits_or_looked, f, 2000000);
 		gt_take(&f->gt, 1);
-		sched_slow_thread(0);
+		sched_hold_thread(NULL, NULL, 0);
 		gt_drop(&f->gt, 1);
 		return;
 	}
@@ -79,7 +97,9 @@ static void handover_body(int id, void *ctx)
 	wait_for_request(f);
 	spurious = sched_spurious_count();
 	gt_drop(&f->gt, 0);
-	check_handed_over(f, spurious);
+	last = atomic_load(&f->gt.g.last_holder);
+	atomic_store(&f->looked, true);
+	check_handed_over(last, spurious);
 }
 
 Test(forced_switch, drop_waits_until_another_thread_took_the_gil)
@@ -94,7 +114,7 @@ Test(forced_switch, drop_waits_until_another_thread_took_the_gil)
  * The same hand-over, with spurious wake-ups (sched_noise.h): worker 0's
  * first condition wait is the one in gil_drop(), and it returns at once
  * without a signal. A hand-over wait in a while loop waits again; one in
- * an `if` returns before worker 1 (slowed) has taken the GIL.
+ * an `if` returns before worker 1 (held: see handover_body) has taken the GIL.
  */
 Test(forced_switch, drop_keeps_waiting_after_a_spurious_wakeup)
 {
@@ -133,7 +153,7 @@ static void lost_body(int id, void *ctx)
 		sched_slow_thread(10000);
 		gt_drop(&f->gt, 0);
 		sched_slow_thread(0);
-		check_handed_over(f, 0);
+		check_handed_over(atomic_load(&f->gt.g.last_holder), 0);
 		gt_wait_count(&f->done, r);
 	}
 }
@@ -191,7 +211,7 @@ static void about_body(int id, void *ctx)
 	sched_slow_thread(20000);
 	gt_drop(&f->gt, 0);
 	sched_slow_thread(0);
-	check_handed_over(f, 0);
+	check_handed_over(atomic_load(&f->gt.g.last_holder), 0);
 }
 
 Test(forced_switch, handover_reaches_a_drop_about_to_wait)

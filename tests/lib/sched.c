@@ -37,6 +37,9 @@ static _Thread_local long slow_us;
 static _Thread_local unsigned long waits;	/* Condition waits with spurious on. */
 static _Thread_local unsigned long spurious;	/* Of which spurious. */
 static _Thread_local uint32_t rng;	/* Per thread: no shared state, no lock. */
+static _Thread_local bool (*hold_until)(void *arg);	/* sched_hold_thread() */
+static _Thread_local void *hold_arg;
+static _Thread_local long hold_max_us;
 
 void sched_chaos(bool on)
 {
@@ -56,6 +59,27 @@ unsigned long sched_spurious_count(void)
 void sched_slow_thread(long us)
 {
 	slow_us = us;
+}
+
+void sched_hold_thread(bool (*until)(void *arg), void *arg, long max_us)
+{
+	hold_until = until;
+	hold_arg = arg;
+	hold_max_us = max_us;
+}
+
+/*
+ * After a condition wait of a held thread returned, however it returned:
+ * wait, still holding its mutex, until the test says it may go on.
+ */
+static int sched_hold(int err)
+{
+	uint64_t start = timing_now_ns();
+
+	while (hold_until != NULL && !hold_until(hold_arg) &&
+	       timing_now_ns() - start < (uint64_t)hold_max_us * 1000)
+		timing_sleep_us(100);
+	return err;
 }
 
 pid_t sched_gettid(void)
@@ -174,8 +198,8 @@ int __wrap_pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
 
 	sched_noise(true);
 	if (sched_spurious_wakeup(m, &err))
-		return err;
-	return __real_pthread_cond_wait(c, m);
+		return sched_hold(err);
+	return sched_hold(__real_pthread_cond_wait(c, m));
 }
 
 int __wrap_pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
@@ -185,6 +209,6 @@ int __wrap_pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
 
 	sched_noise(true);
 	if (sched_spurious_wakeup(m, &err))
-		return err;
-	return __real_pthread_cond_timedwait(c, m, deadline);
+		return sched_hold(err);
+	return sched_hold(__real_pthread_cond_timedwait(c, m, deadline));
 }

@@ -50,6 +50,17 @@ void sched_chaos(bool on);
  */
 void sched_slow_thread(long us);
 
+/*
+ * Hold the calling thread after each of its wrapped condition waits
+ * returns (woken, timed out or spurious), with the wait's mutex held again,
+ * until until(arg) is true or max_us have passed; until == NULL stops.
+ * A test uses it to keep a woken thread from finishing what it does next
+ * until another thread has been seen doing, or not doing, something: a
+ * window that no amount of machine load can close, unlike a fixed delay.
+ * until() runs on the held thread, often: it must not block.
+ */
+void sched_hold_thread(bool (*until)(void *arg), void *arg, long max_us);
+
 /* Turn spurious wake-ups on or off for every thread. Off at the start. */
 void sched_spurious(bool on);
 
