@@ -17,6 +17,24 @@ static struct yld {
 	atomic_int chunks[2];		/* Chunks each worker finished. */
 } yld;
 
+/* Worker 1: once worker 0 holds the GIL, take it once and say so. */
+static void waiter(struct yld *y)
+{
+	gt_wait_flag(&y->held);
+	gt_take(&y->gt, 1);
+	atomic_store(&y->waiter_had_it, true);
+	gt_drop(&y->gt, 1);
+}
+
+/* Worker 0: take the GIL and hold it until worker 1 sleeps in gil_take(). */
+static void hold_with_a_sleeping_waiter(struct yld *y)
+{
+	gt_take(&y->gt, 0);
+	atomic_store(&y->held, true);
+	gt_wait_phase(1, GT_IN_TAKE);
+	workers_wait_blocked(1, 500);
+}
+
 static void no_request_body(int id, void *ctx)
 {
 	struct gt *s = ctx;
@@ -83,16 +101,10 @@ static void let_in_body(int id, void *ctx)
 	uint64_t start;
 
 	if (id == 1) {
-		gt_wait_flag(&y->held);
-		gt_take(&y->gt, 1);
-		atomic_store(&y->waiter_had_it, true);
-		gt_drop(&y->gt, 1);
+		waiter(y);
 		return;
 	}
-	gt_take(&y->gt, 0);
-	atomic_store(&y->held, true);
-	gt_wait_phase(1, GT_IN_TAKE);
-	workers_wait_blocked(1, 500);
+	hold_with_a_sleeping_waiter(y);
 	sched_slow_thread(20000);
 	for (start = timing_now_ns(); !atomic_load(&y->waiter_had_it); ) {
 		gt_yield(&y->gt, 0);
@@ -137,16 +149,10 @@ static void asked_body(int id, void *ctx)
 	uint64_t start;
 
 	if (id == 1) {
-		gt_wait_flag(&y->held);
-		gt_take(&y->gt, 1);
-		atomic_store(&y->waiter_had_it, true);
-		gt_drop(&y->gt, 1);
+		waiter(y);
 		return;
 	}
-	gt_take(&y->gt, 0);
-	atomic_store(&y->held, true);
-	gt_wait_phase(1, GT_IN_TAKE);
-	workers_wait_blocked(1, 500);
+	hold_with_a_sleeping_waiter(y);
 	sched_slow_thread(20000);
 	for (int i = 0; i < UNASKED_YIELDS; i++) {
 		gt_yield(&y->gt, 0);
@@ -197,10 +203,7 @@ static void busy_body(int id, void *ctx)
 	uint64_t i;
 
 	if (id == 1) {
-		gt_wait_flag(&y->held);
-		gt_take(&y->gt, 1);
-		atomic_store(&y->waiter_had_it, true);
-		gt_drop(&y->gt, 1);
+		waiter(y);
 		return;
 	}
 	gt_take(&y->gt, 0);
