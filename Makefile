@@ -127,7 +127,7 @@ test-reference:
 		tools/test-isolation $$ch solutions/$$ch $(B)/solutions/$$ch >$(B)/isolation-$$ch.log 2>&1 || \
 			{ cat $(B)/isolation-$$ch.log; echo "test-reference: FAILED for $$ch (logs in $(B)/solutions/$$ch/)"; exit 1; }; \
 		n=$$(wc -l <$(B)/solutions/$$ch/a/results.tsv); \
-		echo "test-reference: every one of the $$n tests of $$ch passes on solutions/$$ch, in two runs started at the same moment; a third run, whose tests the runner killed, and both of them left nothing behind"; \
+		echo "test-reference: every one of the $$n tests of $$ch passes on solutions/$$ch, in two runs started at the same moment beside a third whose tests the runner killed; none of the three left anything behind"; \
 	done
 
 # The skeleton as committed: if chapters/ has local edits (a student's work),
