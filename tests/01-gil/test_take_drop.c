@@ -58,6 +58,26 @@ Test(take_drop, drop_marks_the_gil_free)
 	gt_fini(&duo.gt);
 }
 
+/* Worker 1: once worker 0 holds the GIL, take it and drop it again. */
+static void waiter(struct duo *d)
+{
+	gt_wait_flag(&d->held);
+	gt_take(&d->gt, 1);
+	gt_drop(&d->gt, 1);
+}
+
+/*
+ * Worker 0: take the GIL and hold it until worker 1 sleeps in gil_take()
+ * (or blocked_ms have passed).
+ */
+static void hold_with_a_sleeping_waiter(struct duo *d, long blocked_ms)
+{
+	gt_take(&d->gt, 0);
+	atomic_store(&d->held, true);
+	gt_wait_phase(1, GT_IN_TAKE);
+	workers_wait_blocked(1, blocked_ms);
+}
+
 /*
  * The interval is a minute, so a waiter that missed the drop's signal stays
  * asleep past the deadline instead of being rescued by a timeout.
@@ -66,17 +86,12 @@ static void wake_body(int id, void *ctx)
 {
 	struct duo *d = ctx;
 
-	if (id == 0) {
-		gt_take(&d->gt, 0);
-		atomic_store(&d->held, true);
-		gt_wait_phase(1, GT_IN_TAKE);
-		workers_wait_blocked(1, 500);
-		gt_drop(&d->gt, 0);
-	} else {
-		gt_wait_flag(&d->held);
-		gt_take(&d->gt, 1);
-		gt_drop(&d->gt, 1);
+	if (id == 1) {
+		waiter(d);
+		return;
 	}
+	hold_with_a_sleeping_waiter(d, 500);
+	gt_drop(&d->gt, 0);
 }
 
 Test(take_drop, drop_wakes_a_waiter)
@@ -93,31 +108,15 @@ Test(take_drop, drop_wakes_a_waiter)
  * spuriously, and every other one after it (sched_noise.h): a waiter that
  * re-checks g->locked in a while loop waits again, one that waits in an
  * `if` takes the GIL that worker 0 still holds, and gt_take() reports two
- * holders. The interval is a minute: no timeout is involved.
+ * holders. The interval is a minute: no timeout is involved. The scenario
+ * is drop_wakes_a_waiter's; only the wake-ups differ.
  */
-static void spurious_body(int id, void *ctx)
-{
-	struct duo *d = ctx;
-
-	if (id == 1) {
-		gt_wait_flag(&d->held);
-		gt_take(&d->gt, 1);
-		gt_drop(&d->gt, 1);
-		return;
-	}
-	gt_take(&d->gt, 0);
-	atomic_store(&d->held, true);
-	gt_wait_phase(1, GT_IN_TAKE);
-	workers_wait_blocked(1, 500);
-	gt_drop(&d->gt, 0);
-}
-
 Test(take_drop, waiter_keeps_waiting_after_a_spurious_wakeup)
 {
 	gt_init(&duo.gt, GT_NEVER_US, false);
 	sched_spurious(true);
 	gt_run(&duo.gt, "worker 1 waits for the GIL held by worker 0, and its waits "
-	       "return spuriously", 2, spurious_body, &duo);
+	       "return spuriously", 2, wake_body, &duo);
 	sched_spurious(false);
 	gt_fini(&duo.gt);
 }
@@ -200,15 +199,10 @@ static void sleep_body(int id, void *ctx)
 	uint64_t cpu0, wall0;
 
 	if (id == 1) {
-		gt_wait_flag(&d->held);
-		gt_take(&d->gt, 1);
-		gt_drop(&d->gt, 1);
+		waiter(d);
 		return;
 	}
-	gt_take(&d->gt, 0);
-	atomic_store(&d->held, true);
-	gt_wait_phase(1, GT_IN_TAKE);
-	workers_wait_blocked(1, 100);
+	hold_with_a_sleeping_waiter(d, 100);
 	cpu = workers_cpu_clock_of(1);
 	cpu0 = timing_cpu_ns(cpu);
 	wall0 = timing_now_ns();

@@ -137,11 +137,16 @@ Test(yield, lets_a_waiting_thread_in)
  * (the interval is a minute, so it never asks); worker 0 is slowed at each
  * of its lock calls, so that if gil_yield() drops the GIL, worker 1, woken
  * by the drop, certainly takes it before worker 0 takes it back. Worker 0
- * yields a few times with no request, and worker 1 must not get in; then
+ * yields UNASKED_YIELDS times with no request, and worker 1 must not get in; then
  * it sets the request by hand before each call, as a waiter does after an
  * interval, and worker 1 must get in.
  */
-#define UNASKED_YIELDS 3
+/*
+ * Each unasked yield is one more chance for a gil_yield() that drops
+ * without a request to be seen, even on a loaded machine where worker 1
+ * misses a 20 ms window; a correct gil_yield() returns at once each time.
+ */
+#define UNASKED_YIELDS 20
 
 static void asked_body(int id, void *ctx)
 {
