@@ -25,6 +25,13 @@
 #   tests/lib/*.c          helpers shared by every chapter's tests
 #   harness/CH.c           the chapter's workloads  -> $(OUT)/bench
 #   harness/bench*.c       the harness shared by every chapter
+#   harness/httpd.c        the local HTTP server, linked into every test
+#                          and bench program (tests and workloads start it)
+#   uses CH2 (manifest)    the bench program also links chapter CH2's code:
+#                          its support files and its exercise files from
+#                          the same tree as EX (EX/../CH2/), so that a
+#                          chapter can measure an earlier chapter's work
+#                          (Chapter 2 measures Chapter 1's GIL)
 
 CH ?= $(error CH is not set: which chapter?)
 EX ?= $(error EX is not set: which folder holds the exercise files?)
@@ -43,8 +50,10 @@ CFLAGS ?= -g -O2
 # tests/lib/sched.h, say, could never hide the system's <sched.h>.
 REQ_CPPFLAGS := -D_GNU_SOURCE -iquote chapters/$(CH) -iquote tests/$(CH) \
 	-iquote tests/lib -iquote harness
-REQ_CFLAGS := -std=c11 -pthread -Wall -Wextra -Werror -pedantic
 manifest = $(shell tools/manifest $(CH) $(1))
+uses := $(call manifest,uses)
+REQ_CPPFLAGS += $(patsubst %,-iquote chapters/%,$(uses))
+REQ_CFLAGS := -std=c11 -pthread -Wall -Wextra -Werror -pedantic
 LDLIBS := $(call manifest,ldlibs)
 
 # Each build variant has its own flags and its own objects. On every
@@ -71,9 +80,14 @@ support := $(filter-out $(addprefix chapters/$(CH)/,$(exercise)),$(wildcard chap
 mine := $(addprefix $(EX)/,$(exercise))
 tests := $(wildcard tests/$(CH)/test_*.c)
 drivers := $(wildcard tests/$(CH)/tsan_*.c)
-testlib := $(wildcard tests/lib/*.c) \
+server := $(wildcard harness/httpd.c)
+testlib := $(wildcard tests/lib/*.c) $(server) \
 	$(filter-out $(tests) $(drivers),$(wildcard tests/$(CH)/*.c))
-benchlib := $(wildcard harness/bench*.c)
+benchlib := $(wildcard harness/bench*.c) $(server)
+# An earlier chapter's code, for the bench program (manifest: uses).
+used_support = $(filter-out $(addprefix chapters/$(1)/,$(shell tools/manifest $(1) exercise)),$(wildcard chapters/$(1)/*.c))
+used_mine = $(addprefix $(patsubst %/,%,$(dir $(patsubst %/,%,$(EX))))/$(1)/,$(shell tools/manifest $(1) exercise))
+used := $(foreach u,$(uses),$(call used_support,$(u)) $(call used_mine,$(u)))
 workload := $(wildcard harness/$(CH).c)
 
 OBJ ?= build/obj
@@ -101,7 +115,7 @@ $(OUT)/drivers/%: $(call obj,tsan,tests/$(CH)/%.c $(support) $(mine))
 	@mkdir -p $(@D)
 	$(CC) $(REQ_CFLAGS) $(CFLAGS) $(VAR_tsan) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(OUT)/bench: $(call obj,bench,$(benchlib) $(workload) $(support) $(mine))
+$(OUT)/bench: $(call obj,bench,$(benchlib) $(workload) $(support) $(mine) $(used))
 	@mkdir -p $(@D)
 	$(CC) $(REQ_CFLAGS) $(CFLAGS) $(VAR_bench) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -116,5 +130,5 @@ $(foreach v,test tsan bench,$(eval $(call compile,$(v))))
 
 objects := $(call obj,test,$(tests) $(testlib) $(support) $(mine)) \
 	$(call obj,tsan,$(drivers) $(support) $(mine)) \
-	$(call obj,bench,$(benchlib) $(workload) $(support) $(mine))
+	$(call obj,bench,$(benchlib) $(workload) $(support) $(mine) $(used))
 -include $(objects:.o=.d)
