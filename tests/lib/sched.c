@@ -36,6 +36,7 @@ static atomic_bool spurious_on;
 static _Thread_local long slow_us;
 static _Thread_local unsigned long waits;	/* Condition waits with spurious on. */
 static _Thread_local unsigned long spurious;	/* Of which spurious. */
+static _Thread_local unsigned long locks;	/* Mutexes locked. */
 static _Thread_local uint32_t rng;	/* Per thread: no shared state, no lock. */
 static _Thread_local bool (*hold_until)(void *arg);	/* sched_hold_thread() */
 static _Thread_local void *hold_arg;
@@ -54,6 +55,11 @@ void sched_spurious(bool on)
 unsigned long sched_spurious_count(void)
 {
 	return spurious;
+}
+
+unsigned long sched_lock_count(void)
+{
+	return locks;
 }
 
 void sched_slow_thread(long us)
@@ -133,6 +139,7 @@ int __wrap_pthread_mutex_lock(pthread_mutex_t *m)
 {
 	int err;
 
+	locks++;
 	sched_noise(true);
 	err = __real_pthread_mutex_lock(m);
 	sched_noise(false);

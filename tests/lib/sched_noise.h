@@ -68,6 +68,13 @@ void sched_spurious(bool on);
 unsigned long sched_spurious_count(void);
 
 /*
+ * How many times the calling thread has called pthread_mutex_lock() so far
+ * (from our own objects, as every wrapped call). Counted always, chaos or
+ * not: a test can see whether code took a lock at all, thread by thread.
+ */
+unsigned long sched_lock_count(void);
+
+/*
  * The kernel thread id (gettid) of the thread holding m, 0 if m is free, or
  * -1 if this C library does not say. For diagnostics only: the answer may be
  * stale by the time it is read. It reads glibc's private owner field, which
