@@ -201,7 +201,8 @@ answer/%: FORCE
 # answers in tests/CH/{mutants,variants,stages} (which give the solutions
 # away). In a copy of it, the grader grades a hand-in (the reference, with
 # a change to the given code that it must ignore and report) at full marks,
-# and make check runs on the skeleton.
+# and make check runs on the first chapter's skeleton (test-skeleton has
+# already run every skeleton; this shows that the edition's make check works).
 EDITION := $(B)/edition
 test-edition:
 	@rm -rf $(EDITION) $(B)/edition-handin && mkdir -p $(EDITION) $(B)/edition-handin || exit 2; \
@@ -216,7 +217,7 @@ test-edition:
 		{ cat $(B)/edition-grade.log; echo "test-edition: FAILED: the student edition does not grade the reference at full marks"; exit 1; }; \
 	grep -q 'Ignored in the hand-in' $(EDITION)/build/grade/results.json || \
 		{ echo "test-edition: FAILED: results.json does not report the change to the given code"; exit 1; }; \
-	$(MAKE) --no-print-directory -C $(EDITION) check DEPS=skip >$(B)/edition-check.log 2>&1; \
+	$(MAKE) --no-print-directory -C $(EDITION) check CHAPTER=$(firstword $(CHAPTERS)) DEPS=skip >$(B)/edition-check.log 2>&1; \
 	grep -q '^Next: Part A of chapter' $(B)/edition-check.log || \
 		{ cat $(B)/edition-check.log; echo "test-edition: FAILED: make check on the skeleton does not send a student to Part A"; exit 1; }; \
 	echo "test-edition: without solutions/, make grade gives the reference full marks (ignoring and reporting a change outside the regions) and make check sends the skeleton to Part A"
