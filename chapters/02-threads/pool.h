@@ -33,7 +33,12 @@ struct pool_options {
 	int workers;			/* 1 .. POOL_MAX_WORKERS */
 	size_t queue_capacity;		/* pool_submit() waits while this many
 					   tasks are queued; 0: 2 * workers */
-	/* In each worker thread, before its first task; NULL: contexts are NULL. */
+	/*
+	 * In each worker thread, before its first task; NULL: contexts are
+	 * NULL. It cannot fail as such: if it has nothing to give (Part D's
+	 * curl_easy_init() returning NULL), it returns NULL and that worker's
+	 * tasks must cope with a NULL context.
+	 */
 	void *(*worker_start)(int worker, void *arg);
 	/* In each worker thread, after its last task; may be NULL. */
 	void (*worker_stop)(void *worker_ctx, void *arg);
@@ -107,7 +112,8 @@ int pool_wait(struct pool_future *future, void **result);
  * Submit fn(worker_ctx, args[i]) for i in [0, n), then wait for each in
  * submission order, so that results[i] is the result of args[i]. Returns
  * 0, or the first error of pool_submit() (the tasks submitted before it
- * are still waited for) or of pool_wait().
+ * are still waited for) or of pool_wait(). results[i] is NULL for a task
+ * that was cancelled or never submitted.
  */
 int pool_map(struct pool *p, pool_task_fn fn, void *const args[],
 	     void *results[], size_t n);
@@ -118,7 +124,8 @@ int pool_map(struct pool *p, pool_task_fn fn, void *const args[],
  * taken yet are cancelled (their pool_wait() returns ECANCELED) and the
  * running ones finish. Then every worker calls worker_stop (if set) and is
  * joined. Returns when no worker thread is left. Calling it twice is
- * harmless.
+ * harmless. Call it from one thread at a time, and never from one of the
+ * pool's own tasks: it would wait to join its own thread.
  */
 void pool_shutdown(struct pool *p, enum pool_how how);
 
