@@ -295,7 +295,7 @@ Test(fetch, bodies_come_back_in_order)
 	ft_setup();
 	for (size_t i = 0; i < 8; i++)
 		ft_add(sizes[i], "/ordered/%zu?size=%ld&status=%zu&delay_ms=%zu", i, sizes[i],
-		       200 + i % 4, 40 * (7 - i));
+		       200 + i % 4, 60 * (7 - i));
 	ft_fetch("fetch_all() of 8 URLs with 3 workers", 3, FT_TIMEOUT_MS, NULL);
 	for (size_t i = 0; i < 8; i++)
 		ft_expect_body(i, (long)(200 + i % 4));
