@@ -20,7 +20,9 @@
  * net alone would hide which part of the limit is the GIL's.
  *
  * Modes of this chapter (beside the core's serial, threads, processes):
- *   gil       threads under one toy GIL (a Python process's threads)
+ *   gil       threads under one toy GIL (a Python process's threads);
+ *             harness/01-gil-shared.c, with the cpu workload's work, since
+ *             later chapters measure both again
  *   pool      pre-forked processes, each with its own toy GIL, fed chunks
  *             through pipes (multiprocessing.Pool's design; py-processes)
  *   py-spawn  multiprocessing with the "spawn" start method
@@ -32,6 +34,7 @@
  * skeleton (whose functions do nothing, so "gil" is then plain threads) or a
  * student's, which may deadlock; the harness core watches for that.
  */
+#include "01-gil-shared.h"
 #include "bench.h"
 #include "gil.h"
 #include "interp.h"
@@ -48,48 +51,18 @@
 #include <time.h>
 #include <unistd.h>
 
-static const struct bench_blame gil_blame = {
-	"the GIL probably deadlocked; run `make check`",
-	"suspect the GIL first (gil.c); run `make check`",
-};
-
-/* What a worker under a GIL (gil, pool) hands to the work; NULL otherwise. */
-struct gil_ctx {
-	struct gil *gil;
-	struct gil_thread thread;
-};
-
-static struct gil *ctx_gil(const struct bench_job *job)
-{
-	struct gil_ctx *c = job->arg;
-
-	return c ? c->gil : NULL;
-}
-
-static struct gil_thread *ctx_thread(const struct bench_job *job)
-{
-	struct gil_ctx *c = job->arg;
-
-	return c ? &c->thread : NULL;
-}
-
 //DOC: work
 /*
- * The one work function of each workload, the same in every mode: whether a
+ * The one work function of the io workload, the same in every mode, as the
+ * cpu workload's (gilbench_cpu_work(), harness/01-gil-shared.c): whether a
  * GIL is there arrives at run time in job->arg (interp_run() takes NULL for
  * "no GIL"), so gcc cannot compile a GIL-free copy for one mode.
  */
-static uint64_t cpu_work(const struct bench_job *job)
-{
-	return interp_run(&interp_sum_squares, job->lo, job->hi,
-			  ctx_gil(job), ctx_thread(job));
-}
-
 static uint64_t io_work(const struct bench_job *job)
 {
 	/* hi - lo waits of param microseconds; returns how many it did. */
 	return interp_run(&interp_sleeps, job->hi - job->lo, job->size->param,
-			  ctx_gil(job), ctx_thread(job));
+			  gilbench_gil(job), gilbench_thread(job));
 }
 //DOC-END: work
 
@@ -156,20 +129,14 @@ static bool net_failed(const struct bench_job *job, uint64_t task, const char *w
 
 //DOC: net-work
 /*
- * A call that waits for the network: under a GIL (modes gil and pool) it
- * runs through gil_blocking_call(), as CPython's socket module releases
- * the GIL around connect() and recv() (Py_BEGIN_ALLOW_THREADS in
- * sock_call_ex(), Modules/socketmodule.c); in every other mode it is
- * called directly. Everything between such calls holds the GIL.
+ * The notes' download_url: GET /task/N; true if the answer is 200 and "N".
+ * Each call that waits for the network goes through gilbench_blocking()
+ * (harness/01-gil-shared.c): under a GIL (modes gil and pool) that is
+ * gil_blocking_call(), as CPython's socket module releases the GIL around
+ * connect() and recv() (Py_BEGIN_ALLOW_THREADS in sock_call_ex(),
+ * Modules/socketmodule.c); in every other mode the call itself.
+ * Everything between such calls holds the GIL.
  */
-static long net_blocking(const struct bench_job *job, long (*fn)(void *), void *arg)
-{
-	struct gil_ctx *c = job->arg;
-
-	return c != NULL ? gil_blocking_call(c->gil, &c->thread, fn, arg) : fn(arg);
-}
-
-/* The notes' download_url: GET /task/N; true if the answer is 200 and "N". */
 static bool net_download(const struct bench_job *job, uint64_t task)
 {
 	struct net_io io = { .server = job->size->server, .fd = -1 };
@@ -177,16 +144,16 @@ static bool net_download(const struct bench_job *job, uint64_t task)
 	long n;
 
 	errno = 0;
-	if (net_blocking(job, net_connect, &io) < 0)
+	if (gilbench_blocking(job, net_connect, &io) < 0)
 		return net_failed(job, task, "connect to");
 	io.request_len = (size_t)snprintf(io.request, sizeof(io.request),
 					  "GET /task/%" PRIu64 " HTTP/1.1\r\nHost: %s\r\n"
 					  "Connection: close\r\n\r\n", task, io.server);
-	if (net_blocking(job, net_send, &io) < 0) {
+	if (gilbench_blocking(job, net_send, &io) < 0) {
 		close(io.fd);
 		return net_failed(job, task, "send to");
 	}
-	while ((n = net_blocking(job, net_recv, &io)) > 0)
+	while ((n = gilbench_blocking(job, net_recv, &io)) > 0)
 		io.response_len += (size_t)n;
 	close(io.fd);
 	if (n < 0)
@@ -210,11 +177,6 @@ static uint64_t net_work(const struct bench_job *job)
 }
 //DOC-END: net-work
 
-static uint64_t cpu_expected(const struct bench_size *s)
-{
-	return interp_sum_squares_expected(0, s->units);
-}
-
 /* io and net: every task done (and, for net, answered right). */
 static uint64_t tasks_expected(const struct bench_size *s)
 {
@@ -222,33 +184,7 @@ static uint64_t tasks_expected(const struct bench_size *s)
 }
 
 /*
- * Sizes. cpu: on the 2-core machines this book is built on, the speed of one
- * core drifts by a quarter and more from one second to the next (neighbours
- * on the host; no steal time shows), so many short interleaved rounds give
- * steadier medians than a few long ones: n such that the serial run takes
- * about 0.3 s, 11 rounds. Workers 1 up to max(4, CPUs), every count up to
- * 8, then powers of two and the CPU count (a 64-core machine would
- * otherwise spend the budget on 64 counts).
- */
-static void cpu_size(struct bench_size *s, enum bench_profile p, int ncpu)
-{
-	int top = ncpu > 4 ? ncpu : 4, w, k = 0;
-
-	if (p == BENCH_FULL)
-		s->rounds = 11;
-	s->units = p == BENCH_FULL ? 6000000 : 2000000;
-	snprintf(s->label, sizeof(s->label), "n = %llu", (unsigned long long)s->units);
-	if (p == BENCH_SHORT)
-		top = 2;
-	for (w = 1; w <= top && k < BENCH_MAX_COUNTS - 1; w = w < 8 ? w + 1 : w * 2)
-		s->workers[k++] = w;
-	if (s->workers[k - 1] != top)
-		s->workers[k++] = top;
-	s->workers[k] = 0;
-}
-
-/*
- * io and net: waits vary less than computing does, but a wake-up can be
+ * Sizes. cpu: gilbench_cpu_size() (harness/01-gil-shared.c). io and net: waits vary less than computing does, but a wake-up can be
  * late by milliseconds on a busy host: five rounds, so one late run cannot
  * be the median. Waiting needs no CPUs, so the worker counts go past them.
  */
@@ -282,66 +218,18 @@ static const struct bench_workload workloads[] = {
 	{ "cpu", "the notes' cpu_intensive_task, the sum of i * i for i in [0, n), "
 	  "in the toy interpreter (C modes) and in Python (py- modes)",
 	  "serial threads processes gil pool py-serial py-threads py-processes py-spawn",
-	  cpu_size, cpu_work, cpu_expected, NULL },
+	  gilbench_cpu_size, gilbench_cpu_work, gilbench_cpu_expected, NULL, NULL, NULL },
 	{ "io", "I/O-bound tasks, each a blocking wait (interp_sleeps, which releases "
 	  "the GIL around it; Python: time.sleep in place of the notes' requests.get)",
 	  "serial threads processes gil pool py-serial py-threads py-processes",
-	  io_size, io_work, tasks_expected, NULL },
+	  io_size, io_work, tasks_expected, NULL, NULL, NULL },
 	{ "net", "I/O-bound tasks, each the notes' download_url: one HTTP GET to a local "
 	  "server that answers after a fixed delay (C: a socket client whose waits release "
 	  "the GIL; Python: urllib.request)",
 	  "serial threads processes gil pool py-serial py-threads py-processes",
-	  net_size, net_work, tasks_expected, &bench_http_delay },
-	{ NULL, NULL, NULL, NULL, NULL, NULL, NULL },
+	  net_size, net_work, tasks_expected, &bench_http_delay, NULL, NULL },
+	{ NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL },
 };
-
-/*
- * The "gil" mode: one pthread per worker, all sharing one GIL with CPython's
- * default switch interval and forced switching.
- */
-static int gil_open(void **state, int workers)
-{
-	struct gil *g = malloc(sizeof(*g));
-	int e;
-
-	(void)workers;
-	if (g == NULL)
-		return ENOMEM;
-	if ((e = gil_init(g, GIL_DEFAULT_INTERVAL_US, true)) != 0) {
-		free(g);
-		return e;
-	}
-	*state = g;
-	return 0;
-}
-
-//DOC: gil-worker
-/*
- * One worker of the gil mode, like a Python thread: it must hold the GIL to
- * run the interpreter, and the interpreter lets go of it only when another
- * thread asks (gil_yield() on every backward jump) or around a blocking call.
- */
-static uint64_t gil_worker(void *state, struct bench_job *job)
-{
-	struct gil_ctx ctx = { state, { job->worker + 1 } };
-	uint64_t result;
-
-	job->arg = &ctx;
-	gil_take(ctx.gil, &ctx.thread);
-	result = bench_work(job);
-	gil_drop(ctx.gil, &ctx.thread);
-	return result;
-}
-//DOC-END: gil-worker
-
-static void gil_close(void *state)
-{
-	int e = gil_destroy(state);
-
-	if (e != 0)
-		fprintf(stderr, "bench: gil_destroy: %s\n", strerror(e));
-	free(state);
-}
 
 /*
  * The "pool" mode: multiprocessing.Pool's design in C, the twin of
@@ -397,15 +285,16 @@ static long pool_put(void *arg)
 static int pool_child(const struct bench_job *job, int k, int tasks, int results)
 {
 	struct gil gil;
-	struct gil_ctx ctx = { &gil, { k + 1 } };
+	struct gilbench_ctx ctx = { &gil, { k + 1 } };
 	struct pool_io io = { tasks, results, { 0, 0 }, 0 };
 	struct bench_job chunk = *job;
 	long n;
 
-	if (gil_init(&gil, GIL_DEFAULT_INTERVAL_US, true) != 0)
-		return 1;
 	chunk.worker = k;
 	chunk.arg = &ctx;
+	/* The workload's own per-worker state, if it has any (bench.h). */
+	if (gil_init(&gil, GIL_DEFAULT_INTERVAL_US, true) != 0 || bench_worker_start(&chunk) != 0)
+		return 1;
 	gil_take(&gil, &ctx.thread);
 	while ((n = gil_blocking_call(&gil, &ctx.thread, pool_get, &io)) > 0) {
 		chunk.lo = io.task.lo;
@@ -417,6 +306,7 @@ static int pool_child(const struct bench_job *job, int k, int tasks, int results
 		}
 	}
 	gil_drop(&gil, &ctx.thread);
+	bench_worker_stop(&chunk);
 	gil_destroy(&gil);
 	return n == 0 ? 0 : 1;	/* 0: the parent closed the task pipe */
 }
@@ -565,13 +455,12 @@ static int pool_run(void *state, const struct bench_job *job, uint64_t *result,
 }
 
 static const struct bench_mode modes[] = {
-	{ "gil", "one pthread per worker, each running the work under one toy GIL "
-	  "(gil_take, run, gil_drop; 5 ms switch interval, forced switching)",
-	  BENCH_THREADS, &gil_blame, gil_open, gil_worker, NULL, gil_close },
+	{ "gil", GILBENCH_MODE_WHAT, BENCH_THREADS, &gilbench_blame,
+	  gilbench_open, gilbench_worker, NULL, gilbench_close },
 	{ "pool", "a pool of pre-forked worker processes, each with its own toy GIL (its own "
 	  "interpreter), fed chunks through a pipe and answering through another: "
 	  "multiprocessing.Pool's design in C",
-	  BENCH_WHOLE, &gil_blame, NULL, NULL, pool_run, NULL },
+	  BENCH_WHOLE, &gilbench_blame, NULL, NULL, pool_run, NULL },
 	{ NULL, NULL, BENCH_THREADS, NULL, NULL, NULL, NULL, NULL },
 };
 
@@ -863,7 +752,7 @@ static int convoy_measure(const struct bench_context *ctx, const struct convoy_i
 	snprintf(cap, sizeof(cap), "%g", cfg->cap_s);
 	snprintf(count, sizeof(count), "%d", cfg->max_count);
 	snprintf(pause, sizeof(pause), "%ld", cfg->pause_us);
-	if (bench_call(label, impl->force < 0 ? &python_blame : &gil_blame,
+	if (bench_call(label, impl->force < 0 ? &python_blame : &gilbench_blame,
 		       bench_watchdog(cfg->cap_s), impl->force < 0 ? NULL : convoy_child,
 		       (void *)cfg, argv, &out) != 0)
 		goto out;

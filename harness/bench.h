@@ -96,6 +96,8 @@ struct bench_job {
 	int workers;
 	uint64_t lo, hi;	/* the chunk work() is to do */
 	void *arg;		/* a chapter mode's per-worker context, else NULL */
+	void *local;		/* the workload's per-worker state (its start()),
+				   else NULL */
 	_Atomic uint64_t *next;	/* the run's counter: the next chunk's lo */
 };
 
@@ -136,6 +138,19 @@ struct bench_workload {
 	uint64_t (*work)(const struct bench_job *job);
 	uint64_t (*expected)(const struct bench_size *s);
 	const struct bench_fixture *fixture;	/* NULL: needs no server */
+	/*
+	 * Optional (both or neither): what one worker needs for all its chunks
+	 * and shares with no other worker, such as a libcurl easy handle, which
+	 * one thread alone may use. start(job) makes it in the worker's own
+	 * thread or process, before its first chunk, and returns it; work()
+	 * finds it in job->local. NULL means it could not: start() says why on
+	 * stderr and the worker does none of the chunks it takes, so that the
+	 * run's result comes out wrong. stop(local) frees it after the last
+	 * chunk. bench_work() calls both; a whole-run mode that hands out
+	 * chunks itself calls bench_worker_start() and bench_worker_stop().
+	 */
+	void *(*start)(const struct bench_job *job);
+	void (*stop)(void *local);
 };
 
 /*
@@ -171,7 +186,10 @@ enum bench_shape {
  * core's threads and processes modes). For BENCH_WHOLE, run(state, job,
  * result, why, size) gets a job for the whole run (worker 0, the run's
  * worker count in job->workers) and must have every chunk done by
- * bench_do_chunk(), adding their results in *result; it returns 0, or -1
+ * bench_do_chunk(), adding their results in *result (one exception: an
+ * event loop, which cannot call a work() that blocks, takes the chunks with
+ * bench_next_chunk() and does their tasks itself, the same tasks checked
+ * the same way; its chapter file says how); it returns 0, or -1
  * with one line in why saying what failed ("worker process 1 was killed by
  * signal 11 (Segmentation fault)"). open() runs before the clock starts and
  * close() after it stops, both in the run's own process; open returns 0 or
@@ -218,6 +236,16 @@ struct bench_python {
 	char label[96];		/* "CPython 3.11.7, GIL on" */
 	char executable[4096];	/* sys.executable: what path runs */
 	char missing[160];	/* why there is none: "python3 not found" */
+	/*
+	 * Workloads this python3 cannot run, and why ("fetch", "the requests
+	 * module is not installed ..."): the script says so in its probe, and
+	 * those workloads' tables have no py- rows (bench_python_lacks()).
+	 */
+	struct {
+		char workload[32];
+		char why[256];
+	} lacking[8];
+	int nlacking;
 };
 
 /* What an experiment gets from the core. */
@@ -275,6 +303,18 @@ uint64_t bench_work(const struct bench_job *job);
  */
 bool bench_next_chunk(const struct bench_job *job, struct bench_job *chunk);
 uint64_t bench_do_chunk(const struct bench_job *chunk);
+
+/*
+ * The workload's per-worker state (struct bench_workload, start and stop),
+ * for whole-run modes that hand out the chunks themselves: call
+ * bench_worker_start(job) in the thread or process that will do job's
+ * chunks, before the first (it sets job->local; chunks copied from job
+ * carry it), and bench_worker_stop(job) after the last. start returns 0,
+ * or -1 if the workload's start() failed (it said why). Both do nothing
+ * for a workload without start and stop.
+ */
+int bench_worker_start(struct bench_job *job);
+void bench_worker_stop(struct bench_job *job);
 
 /*
  * Wait for a worker process of a run (pid, worker number k) and reap it.
@@ -428,6 +468,11 @@ void bench_signals(void);
 void bench_python_probe(struct bench_python *py);
 /* One sentence: what the py- rows should show for this python3 (env.md). */
 const char *bench_python_expectation(const struct bench_python *py);
+/*
+ * Why python3 does not run workload's py- modes ("python3 not found on
+ * PATH", "the requests module is not installed ..."), or NULL if it does.
+ */
+const char *bench_python_lacks(const struct bench_python *py, const char *workload);
 
 /*
  * Fixtures (bench_fixture.c). start: fork the server, wait for its address

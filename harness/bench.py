@@ -41,7 +41,12 @@ one BENCH line it prints:
         BENCH usable=1 implementation=CPython version=3.11.7 language=3.11.7
               gil=on free_threaded=0 modes=py-serial,... workloads=cpu,...
         BENCH-EXECUTABLE /usr/bin/python3.11
+        BENCH-LACKS fetch the requests module is not installed ...
         usable=0 (and nothing else measured) for a python3 older than 3.9.
+        A BENCH-LACKS line for each workload this python3 cannot run (a
+        module it needs is missing: the chapter declares the workload as
+        bench.Lacking(why)); the C side then measures it without py- rows
+        and says why in env.md and in the table's caption.
 
     python3 harness/CH.py COMMAND ARG...
         One of the chapter's experiments; it prints its own BENCH line.
@@ -68,6 +73,16 @@ import resource
 import sysconfig
 import threading
 import time
+
+
+class Lacking:
+    """A workload this python3 cannot run, in place of its function in
+    main()'s workloads, and why ("the requests module is not installed
+    ..."): the probe reports it, and the harness leaves out its py- rows
+    rather than fail."""
+
+    def __init__(self, why):
+        self.why = why
 
 
 def server():
@@ -196,8 +211,12 @@ def probe(workloads, modes):
     facts = describe()
     print("BENCH usable=1 %s modes=%s workloads=%s"
           % (" ".join("%s=%s" % kv for kv in facts.items()),
-             ",".join(modes), ",".join(workloads)))
+             ",".join(modes),
+             ",".join(w for w, f in workloads.items() if not isinstance(f, Lacking))))
     print("BENCH-EXECUTABLE %s" % sys.executable)
+    for w, f in workloads.items():
+        if isinstance(f, Lacking):
+            print("BENCH-LACKS %s %s" % (w, " ".join(f.why.split())))
 
 
 def usage(workloads, modes, commands):
@@ -217,6 +236,8 @@ def main(workloads, modes=None, commands=None, argv=None):
     if len(argv) == 2 and argv[1] == "probe":
         probe(workloads, modes)
     elif len(argv) == 8 and argv[1] == "run" and argv[2] in workloads and argv[3] in modes:
+        if isinstance(workloads[argv[2]], Lacking):
+            sys.exit("%s: cannot run workload %s: %s" % (argv[0], argv[2], workloads[argv[2]].why))
         run(workloads[argv[2]], modes[argv[3]], *(int(a) for a in argv[4:8]))
     elif len(argv) >= 2 and argv[1] in commands:
         commands[argv[1]](*argv[2:])

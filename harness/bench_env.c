@@ -78,10 +78,49 @@ static bool in_list(const char *list, const char *name)
 }
 
 /*
- * The chapter's script must implement every Python mode and workload its
- * workloads list: say so now, not after minutes of C runs.
+ * The BENCH-LACKS lines of the probe: "BENCH-LACKS WORKLOAD WHY", one per
+ * workload this python3 cannot run.
  */
-static void check_script(const struct bench_out *out)
+static void read_lacking(const struct bench_out *out, struct bench_python *py)
+{
+	const char *p = out->text;
+
+	while (p != NULL && (p = strstr(p, "BENCH-LACKS ")) != NULL) {
+		size_t n;
+
+		p += strlen("BENCH-LACKS ");
+		n = strcspn(p, " \n");
+		if (py->nlacking == (int)(sizeof(py->lacking) / sizeof(py->lacking[0])))
+			errx(2, "%s probe: too many BENCH-LACKS lines", bench_chapter.script);
+		snprintf(py->lacking[py->nlacking].workload,
+			 sizeof(py->lacking[py->nlacking].workload), "%.*s", (int)n, p);
+		p += n + (p[n] == ' ');
+		snprintf(py->lacking[py->nlacking].why, sizeof(py->lacking[py->nlacking].why),
+			 "%.*s", (int)strcspn(p, "\n"), p);
+		py->nlacking++;
+	}
+}
+
+/* Why the script said this python3 cannot run workload, or NULL. */
+static const char *lacking_why(const struct bench_python *py, const char *workload)
+{
+	for (int i = 0; i < py->nlacking; i++)
+		if (strcmp(py->lacking[i].workload, workload) == 0)
+			return py->lacking[i].why;
+	return NULL;
+}
+
+const char *bench_python_lacks(const struct bench_python *py, const char *workload)
+{
+	return py->path == NULL ? py->missing : lacking_why(py, workload);
+}
+
+/*
+ * The chapter's script must implement every Python mode and workload its
+ * workloads list (or say why this python3 cannot run one): say so now, not
+ * after minutes of C runs.
+ */
+static void check_script(const struct bench_out *out, const struct bench_python *py)
 {
 	const char *modes = bench_field(out, "modes"), *workloads = bench_field(out, "workloads");
 	const struct bench_workload *w;
@@ -100,7 +139,7 @@ static void check_script(const struct bench_out *out)
 				     "(its probe lists: %.*s)", w->name, name, bench_chapter.script,
 				     modes ? (int)strcspn(modes, " \n") : 0, modes ? modes : "");
 		}
-		if (any && !in_list(workloads, w->name))
+		if (any && !in_list(workloads, w->name) && lacking_why(py, w->name) == NULL)
 			errx(2, "workload %s has Python modes, but %s does not implement it",
 			     w->name, bench_chapter.script);
 	}
@@ -177,7 +216,8 @@ void bench_python_probe(struct bench_python *py)
 	if (py->impl[0] == '\0' || py->version[0] == '\0' || py->gil[0] == '\0')
 		errx(2, "%s probe: no implementation, version or GIL state in its output",
 		     bench_chapter.script);
-	check_script(&out);
+	read_lacking(&out, py);
+	check_script(&out, py);
 	python_label(py);
 	/*
 	 * Run the interpreter itself from now on, not what PATH found: a
@@ -294,6 +334,9 @@ void bench_env_write(const struct bench_opts *o, const double before[3])
 		fprintf(bf.f, "python3_language\t%s\n", o->py.language);
 		fprintf(bf.f, "python3_gil\t%s\n", o->py.gil);
 		fprintf(bf.f, "python3_free_threaded\t%d\n", o->py.free_threaded);
+		for (int i = 0; i < o->py.nlacking; i++)
+			fprintf(bf.f, "python3_lacks_%s\t%s\n", o->py.lacking[i].workload,
+				o->py.lacking[i].why);
 	}
 	fprintf(bf.f, "python3_expectation\t%s\n", bench_python_expectation(&o->py));
 	fprintf(bf.f, "chapter\t%s\n", bench_chapter.name);
@@ -330,6 +373,10 @@ void bench_env_write(const struct bench_opts *o, const double before[3])
 		before[0], after[0], rev, o->tree, bench_profile_names[o->profile],
 		rounds[0] ? rounds : "none", date, o->command);
 	fprintf(bf.f, "\n%s\n", bench_python_expectation(&o->py));
+	for (int i = 0; o->python != NULL && i < o->py.nlacking; i++)
+		if (o->only == NULL || strcmp(o->only, o->py.lacking[i].workload) == 0)
+			fprintf(bf.f, "\nWorkload %s has no py- rows: %s.\n",
+				o->py.lacking[i].workload, o->py.lacking[i].why);
 	/*
 	 * Other work on the machine steals CPU time from every mode unevenly; it
 	 * may start after we do, so the load at the end counts too, less what

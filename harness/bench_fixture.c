@@ -240,7 +240,12 @@ int bench_fixture_start(const struct bench_workload *w, struct bench_size *s)
 	}
 	snprintf(s->server, sizeof(s->server), "%.*s", (int)strcspn(addr, " \n"), addr);
 	bench_out_free(&out);
-	if (setenv("BENCH_SERVER", s->server, 1) != 0)
+	/*
+	 * The server is on this machine: HTTP clients that honour a proxy
+	 * named in the environment (libcurl, requests) must not send their
+	 * requests for it to that proxy.
+	 */
+	if (setenv("BENCH_SERVER", s->server, 1) != 0 || setenv("no_proxy", "127.0.0.1", 1) != 0)
 		err(1, "setenv");
 	bench_progress("%s: server %s listening on %s", w->name, f->name, s->server);
 	return 0;

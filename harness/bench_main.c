@@ -106,8 +106,8 @@ static void list_modes(const struct bench_opts *o, const struct bench_workload *
 		else if (m->c != NULL)
 			printf("    %-13s [C, %s] %s\n", name, shapes[m->c->shape], m->what);
 		else
-			printf("    %-13s [%s] %s\n", name, o->python ? o->py.label : "not measured",
-			       m->what);
+			printf("    %-13s [%s] %s\n", name, bench_python_lacks(&o->py, w->name) ?
+			       "not measured" : o->py.label, m->what);
 	}
 }
 

@@ -129,13 +129,37 @@ uint64_t bench_do_chunk(const struct bench_job *chunk)
 	return chunk->workload->work(chunk);
 }
 
+int bench_worker_start(struct bench_job *job)
+{
+	job->local = NULL;
+	if (job->workload->start == NULL)
+		return 0;
+	job->local = job->workload->start(job);
+	return job->local != NULL ? 0 : -1;
+}
+
+void bench_worker_stop(struct bench_job *job)
+{
+	if (job->workload->stop != NULL && job->local != NULL)
+		job->workload->stop(job->local);
+	job->local = NULL;
+}
+
 uint64_t bench_work(const struct bench_job *job)
 {
-	struct bench_job chunk;
+	struct bench_job mine = *job, chunk;
 	uint64_t sum = 0;
+	bool ready = bench_worker_start(&mine) == 0;
 
-	while (bench_next_chunk(job, &chunk))
-		sum += bench_do_chunk(&chunk);
+	/*
+	 * A worker whose start() failed still takes its chunks, but does none:
+	 * the result comes out short and the harness reports the run, rather
+	 * than let the other workers quietly do its share.
+	 */
+	while (bench_next_chunk(&mine, &chunk))
+		if (ready)
+			sum += bench_do_chunk(&chunk);
+	bench_worker_stop(&mine);
 	return sum;
 }
 

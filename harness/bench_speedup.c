@@ -50,8 +50,8 @@ static int resolve_modes(const struct bench_opts *o, const struct bench_workload
 
 		if (m == NULL)
 			errx(1, "workload %s: unknown mode %s", w->name, name);
-		if (m->c == NULL && o->python == NULL)
-			continue;
+		if (m->c == NULL && bench_python_lacks(&o->py, w->name) != NULL)
+			continue;	/* the table's caption says why */
 		if (n == max)
 			errx(1, "workload %s: too many modes", w->name);
 		modes[n++] = m;

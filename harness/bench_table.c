@@ -211,6 +211,17 @@ static void caption(FILE *f, const struct bench_opts *o, const struct bench_run 
 		baseline_runs(run, run->configs[0].baseline), BOOTSTRAP);
 }
 
+/* Does the workload list a Python mode (one measured or not)? */
+static bool lists_python_modes(const struct bench_workload *w)
+{
+	const char *m = w->modes;
+
+	for (; *m != '\0'; m += strcspn(m, " "), m += strspn(m, " "))
+		if (bench_is_python_mode(m))
+			return true;
+	return false;
+}
+
 /*
  * One worker in any mode should cost about what the serial baseline costs,
  * plus the mode's own start-up (a process, an interpreter); a larger gap
@@ -238,8 +249,9 @@ static void notes(FILE *f, const struct bench_opts *o, const struct bench_run *r
 		fprintf(f, ". One worker should cost what the baseline costs, plus the mode's "
 			"own start-up (a thread, a process, an interpreter); the rest of a gap "
 			"this size is the machine's noise, or a sign that the mode runs other code.\n");
-	if (o->python == NULL)
-		fprintf(f, "\nPython not measured: %s.\n", o->py.missing);
+	if (lists_python_modes(run->workload) && bench_python_lacks(&o->py, run->workload->name))
+		fprintf(f, "\nPython not measured: %s.\n",
+			bench_python_lacks(&o->py, run->workload->name));
 }
 
 /*

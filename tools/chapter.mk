@@ -24,13 +24,18 @@
 #                          $(OUT)/tests
 #   tests/lib/*.c          helpers shared by every chapter's tests
 #   harness/CH.c           the chapter's workloads  -> $(OUT)/bench
+#   harness/CH-*.c         more of the chapter's measurements, which later
+#                          chapters may use too (a mode, a workload): linked
+#                          into CH's bench program and into that of every
+#                          chapter that uses CH (below)
 #   harness/bench*.c       the harness shared by every chapter
 #   harness/httpd.c        the local HTTP server, linked into every test
 #                          and bench program (tests and workloads start it)
 #   uses CH2 (manifest)    the bench program also links chapter CH2's code:
-#                          its support files and its exercise files from
-#                          the same tree as EX (EX/../CH2/), so that a
-#                          chapter can measure an earlier chapter's work
+#                          its support files, its exercise files from the
+#                          same tree as EX (EX/../CH2/) and its
+#                          harness/CH2-*.c, so that a chapter can measure an
+#                          earlier chapter's work the way that chapter does
 #                          (Chapter 2 measures Chapter 1's GIL)
 
 CH ?= $(error CH is not set: which chapter?)
@@ -87,8 +92,9 @@ benchlib := $(wildcard harness/bench*.c) $(server)
 # An earlier chapter's code, for the bench program (manifest: uses).
 used_support = $(filter-out $(addprefix chapters/$(1)/,$(shell tools/manifest $(1) exercise)),$(wildcard chapters/$(1)/*.c))
 used_mine = $(addprefix $(patsubst %/,%,$(dir $(patsubst %/,%,$(EX))))/$(1)/,$(shell tools/manifest $(1) exercise))
-used := $(foreach u,$(uses),$(call used_support,$(u)) $(call used_mine,$(u)))
-workload := $(wildcard harness/$(CH).c)
+used := $(foreach u,$(uses),$(call used_support,$(u)) $(call used_mine,$(u)) \
+	$(wildcard harness/$(u)-*.c))
+workload := $(wildcard harness/$(CH).c harness/$(CH)-*.c)
 
 OBJ ?= build/obj
 obj = $(patsubst %.c,$(OBJ)/$(1)/%.o,$(2))
