@@ -2,11 +2,12 @@
  * readfile.c - the notes' process_file in C (Chapter 2 support code, not
  * an exercise). The contract is in readfile.h.
  *
- * Python's f.read() of a whole file does the same underneath: it asks the
- * size with fstat(), allocates that much and a little more, and calls
- * read() until a read returns 0, growing the buffer when the size was
- * wrong (Modules/_io/fileio.c, _io_FileIO_readall_impl). CPython releases
- * the GIL around each of those read() calls; C has no GIL to release.
+ * Python's f.read() of a whole file does the same underneath: it opens
+ * with O_CLOEXEC, takes the size from fstat(), allocates one byte more, and
+ * calls read() until a read returns 0, growing the buffer when the size
+ * was wrong (Modules/_io/fileio.c: FileIO's __init__ and readall()).
+ * CPython releases the GIL around each of those system calls; C has no GIL
+ * to release.
  */
 #include "readfile.h"
 
