@@ -39,6 +39,7 @@ static inline void queue_check(int err, const char *what)
 //DOC-END: check
 
 /* BEGIN EXERCISE helpers: your own static helper functions, if any. */
+/* (The reference needs none.) */
 /* END EXERCISE helpers */
 
 //DOC: init

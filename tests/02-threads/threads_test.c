@@ -209,9 +209,10 @@ uintptr_t qt_get_ok(struct qt *s, const char *what)
 	int err = qt_get(s, &item);
 
 	if (err != 0)
-		workers_fail("queue_get() for %s returned %d (%s) in worker %d, not 0, "
-			     "although an item was there to take (" QT_QUEUE_C ", queue_get, "
-			     "part B)", what, err, strerror(err), workers_self());
+		workers_fail("queue_get() for %s returned %d (%s) in worker %d, not 0: on "
+			     "an open queue, or a closed one with items left, a get returns "
+			     "the oldest item, waiting for one if there is none (" QT_QUEUE_C
+			     ", queue_get, part B)", what, err, strerror(err), workers_self());
 	return (uintptr_t)item;
 }
 
