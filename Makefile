@@ -163,6 +163,12 @@ test-skeleton:
 #   tests/CH/stages/*.diff    the reference cut back to its first parts
 #                             (parts-done:): those parts earn every point,
 #                             the others none
+# An answer's folder holds only the files it changes; the others are the
+# reference's (EX_FALLBACK, tools/chapter.mk), compiled once for all.
+# Each applies its hunks to one exercise file (the header's " * file: F",
+# else the manifest's first); a header line " * skeleton: F..." takes those
+# exercise files from the committed skeleton instead of the reference (a
+# stage of a chapter whose later parts live in files of their own).
 # plus a control: the reference itself, run among them, passes every test,
 # so that a catch is never the work of the crowd. The reference build
 # comes first so that the objects every answer shares exist before the
@@ -182,14 +188,16 @@ answer/%: FORCE
 	@ch=$(word 1,$(subst /, ,$*)); kind=$(word 2,$(subst /, ,$*)); name=$(notdir $*); \
 	src=tests/$$ch/$$kind/$$name.diff; dir=$(B)/answers/$$ch/$$kind/$$name; \
 	files=$$(tools/manifest $$ch exercise); rm -rf $$dir && mkdir -p $$dir || exit 2; \
-	for f in $$files; do cp solutions/$$ch/$$f $$dir/ || exit 2; done; \
 	if [ $$kind != control ]; then \
+		for f in $$(sed -n 's/^ \* skeleton:[[:space:]]*//p' $$src); do \
+			git show HEAD:chapters/$$ch/$$f >$$dir/$$f 2>/dev/null || cp chapters/$$ch/$$f $$dir/ || exit 1; \
+		done; \
 		file=$$(sed -n 's/^ \* file:[[:space:]]*\([^[:space:]*]*\).*/\1/p' $$src | head -n 1); \
 		[ -n "$$file" ] || file=$$(echo $$files | cut -d' ' -f1); \
-		tools/regions patch solutions/$$ch/$$file $$src >$$dir/$$file || exit 1; \
+		if grep -q '^@@ ' $$src; then tools/regions patch solutions/$$ch/$$file $$src >$$dir/$$file || exit 1; fi; \
 	fi; \
 	tests=; [ $$kind = mutants ] && tests=$$(sed -n 's/^.*caught-by:[[:space:]]*//p' $$src | sed 's/[[:space:]]*\*\/.*//'); \
-	tools/run-tests -j 1 $$(for t in $$tests; do printf -- '-t %s ' $$t; done) $$ch $$dir $$dir/run || exit 2; \
+	EX_FALLBACK=solutions/$$ch tools/run-tests -j 1 $$(for t in $$tests; do printf -- '-t %s ' $$t; done) $$ch $$dir $$dir/run || exit 2; \
 	case $$kind in \
 	mutants) tools/report caught $$src $$dir/run/results.tsv ;; \
 	variants) tools/report variant $$src $$dir/run/results.tsv && echo "  passes: $$src" ;; \

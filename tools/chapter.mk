@@ -7,7 +7,7 @@
 # CH   the chapter, a folder name under chapters/ (01-gil)
 # EX   the folder holding this build's exercise files (the files the
 #      chapter's manifest lists as exercise; the reference is solutions/$(CH)/,
-#      the skeleton chapters/$(CH)/)
+#      the skeleton chapters/$(CH)/); EX_FALLBACK (below) fills its gaps
 # OUT  where the programs go: $(OUT)/tests, $(OUT)/drivers/*, $(OUT)/bench
 # OBJ  where objects go (default build/obj): build/obj/VARIANT/PATH.o, named
 #      by their source's path, so the objects of files common to every tree
@@ -29,8 +29,9 @@
 #                          into CH's bench program and into that of every
 #                          chapter that uses CH (below)
 #   harness/bench*.c       the harness shared by every chapter
-#   harness/httpd.c        the local HTTP server, linked into every test
-#                          and bench program (tests and workloads start it)
+#   harness/httpd.c        the local HTTP server, linked into every test,
+#                          driver and bench program (tests and workloads
+#                          start it)
 #   uses CH2 (manifest)    the bench program also links chapter CH2's code:
 #                          its support files, its exercise files from the
 #                          same tree as EX (EX/../CH2/) and its
@@ -82,7 +83,11 @@ DEF_bench = -DBENCH_CFLAGS='"$(strip $(REQ_CFLAGS) $(CFLAGS) $(VAR_bench))"'
 exercise := $(call manifest,exercise)
 $(if $(exercise),,$(error chapters/$(CH)/manifest lists no exercise file))
 support := $(filter-out $(addprefix chapters/$(CH)/,$(exercise)),$(wildcard chapters/$(CH)/*.c))
-mine := $(addprefix $(EX)/,$(exercise))
+# EX_FALLBACK: where to take the exercise files that EX lacks. make test's
+# answers hold only the files they change; the others are the reference's,
+# whose objects are compiled once and shared by every answer.
+EX_FALLBACK ?=
+mine := $(foreach f,$(exercise),$(if $(wildcard $(EX)/$(f)),$(EX)/$(f),$(if $(EX_FALLBACK),$(EX_FALLBACK)/$(f),$(EX)/$(f))))
 tests := $(wildcard tests/$(CH)/test_*.c)
 drivers := $(wildcard tests/$(CH)/tsan_*.c)
 server := $(wildcard harness/httpd.c)
@@ -117,7 +122,7 @@ $(OUT)/tests: $(call obj,test,$(tests) $(testlib) $(support) $(mine))
 	@mkdir -p $(@D)
 	$(CC) $(REQ_CFLAGS) $(CFLAGS) $(VAR_test) $(LDFLAGS) $(LD_test) -o $@ $^ -lcriterion $(LDLIBS)
 
-$(OUT)/drivers/%: $(call obj,tsan,tests/$(CH)/%.c $(support) $(mine))
+$(OUT)/drivers/%: $(call obj,tsan,tests/$(CH)/%.c $(server) $(support) $(mine))
 	@mkdir -p $(@D)
 	$(CC) $(REQ_CFLAGS) $(CFLAGS) $(VAR_tsan) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -135,6 +140,6 @@ endef
 $(foreach v,test tsan bench,$(eval $(call compile,$(v))))
 
 objects := $(call obj,test,$(tests) $(testlib) $(support) $(mine)) \
-	$(call obj,tsan,$(drivers) $(support) $(mine)) \
+	$(call obj,tsan,$(drivers) $(server) $(support) $(mine)) \
 	$(call obj,bench,$(benchlib) $(workload) $(support) $(mine) $(used))
 -include $(objects:.o=.d)

@@ -29,11 +29,7 @@
 
 #include "done.h"
 #include "fetch.h"
-/*
- * The server as source: tools/chapter.mk links a driver with the chapter's
- * code alone, not with the test helpers, where harness/httpd.c goes.
- */
-#include "httpd.c"
+#include "httpd.h"
 
 #define FETCH_C "chapters/02-threads/fetch.c"
 
