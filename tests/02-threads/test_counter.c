@@ -16,7 +16,11 @@
  * mutex. The threads are also held back for a moment after they are
  * created, so that they all start together, as the machine allows: they
  * overlap as much as possible, and a total read before the threads are
- * joined is read before any of them has counted anything.
+ * joined is read before any of them has counted anything. In the totals
+ * tests they are also interrupted now and then, wherever they are, and
+ * pause a moment: a thread stopped between its load and its store while
+ * another counts loses that one's updates, also on a machine too busy to
+ * run the threads side by side.
  */
 #include "counter.h"
 #include "threads_test.h"
@@ -33,6 +37,13 @@ TestSuite(counter, .fini = test_finished, .timeout = CHECK_TIMEOUT_S);
 /* How long new threads are held back (tt_hold) before they start counting. */
 #define CT_HOLD_US 20000L
 
+/*
+ * How often the counting threads of the totals tests are interrupted
+ * (tt_interrupt): without it, a loaded machine that runs each thread's
+ * short loop to its end in one go hides a missing lock now and then.
+ */
+#define CT_INTERRUPT_US 200L
+
 enum ct_kind { CT_MUTEX, CT_ATOMIC, CT_PER_THREAD };
 
 static const char *const ct_name[] = { "count_mutex", "count_atomic", "count_per_thread" };
@@ -46,6 +57,7 @@ static struct ct_call {
 	int threads;
 	uint64_t per_thread;
 	uint64_t slot_start;		/* What the slots hold before the call. */
+	long interrupt_us;		/* Interrupt its threads this often (tt_interrupt). */
 
 	int err;
 	uint64_t total;			/* CT_JUNK if the function did not store it. */
@@ -65,6 +77,7 @@ static void ct_do(struct ct_call *c)
 	c->total = CT_JUNK;
 	c->first = tt_next();
 	tt_hold(CT_HOLD_US);
+	tt_interrupt(c->interrupt_us);
 	workers_phase(ct_name[c->kind]);
 	switch (c->kind) {
 	case CT_MUTEX:
@@ -79,6 +92,7 @@ static void ct_do(struct ct_call *c)
 	}
 	workers_phase("checking what it did");
 	tt_hold(0);
+	tt_interrupt(0);
 	c->last = tt_next();
 	c->started = tt_started() - started0;
 	c->joined = tt_joined() - joined0;
@@ -212,6 +226,7 @@ static void ct_totals(enum ct_kind kind)
 {
 	memset(&ct, 0, sizeof(ct));
 	ct.kind = kind;
+	ct.interrupt_us = CT_INTERRUPT_US;
 	ct_run("the total, for 2 to 16 threads, three times each", totals_body);
 }
 

@@ -33,7 +33,24 @@ static struct qs {
 	atomic_int results[WORKERS_MAX];	/* A worker's return value. */
 	uint64_t cpu_ns, wall_ns;	/* A waiter's CPU time, and the wall time. */
 	int asleep;			/* Looks at which the waiter was asleep. */
+	atomic_ulong spurious;		/* Spurious wake-ups of worker 0's call. */
 } qs;
+
+/*
+ * A note for a waiter that went on too early: if this test made its waits
+ * return spuriously, say so, since that is then what it returned from.
+ */
+static const char *spurious_note(unsigned long spurious)
+{
+	static char note[256];
+
+	if (spurious == 0)
+		return "";
+	snprintf(note, sizeof(note), " This test makes condition waits return "
+		 "spuriously, as POSIX allows them to, and %lu of worker 0's waits "
+		 "did.", spurious);
+	return note;
+}
 
 static void qs_init(size_t capacity, const char *hint)
 {
@@ -98,19 +115,22 @@ static void full_body(int id, void *ctx)
 		qt_put_ok(&q->qt, 2, "the second item");
 		atomic_store(&q->turn, 1);
 		atomic_store(&q->results[0], qt_put(&q->qt, (void *)3));
+		atomic_store(&q->spurious, sched_spurious_count());
 		atomic_store(&q->done, 1);
 		return;
 	}
-	qt_wait_phase(0, QT_IN_PUT);
 	while (atomic_load(&q->turn) < 1)
 		workers_pause();
 	qt_wait_asleep(0, QT_IN_PUT, QS_ASLEEP_MS);
 	if (atomic_load(&q->done))
 		workers_fail("queue_put() of a third item into a queue of capacity 2 that "
 			     "held two returned %d (%s) while the queue was still full: it "
-			     "must wait on not_full while count == capacity, in a while loop "
-			     "(" QT_QUEUE_C ", queue_put, part B)",
-			     atomic_load(&q->results[0]), strerror(atomic_load(&q->results[0])));
+			     "must wait on not_full while count == capacity, in a while loop: "
+			     "a wait returns after a signal that another thread may have "
+			     "beaten it to, or for no reason at all (a spurious wake-up).%s ("
+			     QT_QUEUE_C ", queue_put, part B)", atomic_load(&q->results[0]),
+			     strerror(atomic_load(&q->results[0])),
+			     spurious_note(atomic_load(&q->spurious)));
 	got = qt_get_ok(&q->qt, "the first item of a full queue");
 	if (got != 1)
 		workers_fail("queue_get() returned item %ju from a full queue of 1 and 2, "
@@ -160,15 +180,17 @@ static void empty_body(int id, void *ctx)
 			workers_fail("queue_get() returned %d (%s) with item %p from an empty, "
 				     "open queue, before anything was put: it must wait on "
 				     "not_empty while count == 0 and the queue is open, in a "
-				     "while loop (" QT_QUEUE_C ", queue_get, part B)",
-				     err, strerror(err), item);
+				     "while loop: a wait returns after a signal that another "
+				     "thread may have beaten it to, or for no reason at all (a "
+				     "spurious wake-up).%s (" QT_QUEUE_C ", queue_get, part B)",
+				     err, strerror(err), item,
+				     spurious_note(sched_spurious_count()));
 		if (err != 0 || (uintptr_t)item != 7)
 			workers_fail("queue_get() returned %d (%s) with item %p once item 7 "
 				     "was put, not 0 with item 7 (" QT_QUEUE_C ", queue_get, "
 				     "part B)", err, strerror(err), item);
 		return;
 	}
-	qt_wait_phase(0, QT_IN_GET);
 	qt_wait_asleep(0, QT_IN_GET, QS_ASLEEP_MS);
 	atomic_store(&q->put_done, true);
 	qt_put_ok(&q->qt, 7, "an item for the waiting get");

@@ -6,7 +6,14 @@
 #include "threads_test.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
+#include <time.h>
+
+/* glibc names the field only from 2.41 on. */
+#ifndef sigev_notify_thread_id
+#define sigev_notify_thread_id _sigev_un._tid
+#endif
 
 /* --- Threads --------------------------------------------------------------- */
 
@@ -31,12 +38,19 @@ struct tt_thread {
 	atomic_bool started;		/* Its pthread_create() succeeded. */
 	atomic_bool ended;		/* It returned or called pthread_exit(). */
 	atomic_ulong locks;		/* Its pthread_mutex_lock() calls. */
+	timer_t timer;			/* Its interruptions (tt_interrupt), */
+	bool interrupted;		/* if this is set. */
 };
 
 static struct tt_thread tt_threads[TT_RECORDS];
 static atomic_long tt_records;		/* Records handed out. */
 static atomic_long tt_started_n, tt_joined_n;
 static _Atomic uint64_t tt_hold_until;	/* timing_now_ns() value; 0: none. */
+static atomic_long tt_interrupt_us;	/* 0: none. */
+
+/* The signal of the interruptions, and how long each pauses its thread. */
+#define TT_SIGNAL (SIGRTMIN + 2)
+#define TT_PAUSE_NS 20000
 
 long tt_started(void)
 {
@@ -75,11 +89,75 @@ void tt_hold(long us)
 	atomic_store(&tt_hold_until, us > 0 ? timing_now_ns() + (uint64_t)us * 1000 : 0);
 }
 
+/* An interruption: the thread stops for a moment wherever it was. */
+static void tt_on_interrupt(int sig)
+{
+	struct timespec pause = { 0, TT_PAUSE_NS };
+	int saved = errno;
+
+	(void)sig;
+	nanosleep(&pause, NULL);
+	errno = saved;
+}
+
+void tt_interrupt(long us)
+{
+	static bool installed;		/* Only test threads call this. */
+	struct sigaction action;
+
+	if (us > 0 && !installed) {
+		memset(&action, 0, sizeof(action));
+		action.sa_handler = tt_on_interrupt;
+		action.sa_flags = SA_RESTART;
+		sigemptyset(&action.sa_mask);
+		cr_assert(eq(int, sigaction(TT_SIGNAL, &action, NULL), 0),
+			  "tt_interrupt: sigaction: %s", strerror(errno));
+		installed = true;
+	}
+	atomic_store(&tt_interrupt_us, us);
+}
+
+/*
+ * The calling thread, just started: if interruptions are on, a timer of its
+ * own that signals it (and only it) every tt_interrupt_us microseconds.
+ */
+static void tt_start_interrupts(struct tt_thread *t)
+{
+	long us = atomic_load(&tt_interrupt_us), first_ns;
+	struct sigevent event;
+	struct itimerspec every;
+
+	if (us <= 0)
+		return;
+	memset(&event, 0, sizeof(event));
+	event.sigev_notify = SIGEV_THREAD_ID;
+	event.sigev_signo = TT_SIGNAL;
+	event.sigev_notify_thread_id = sched_gettid();
+	if (timer_create(CLOCK_MONOTONIC, &event, &t->timer) != 0)
+		return;
+	every.it_interval.tv_sec = us / 1000000;
+	every.it_interval.tv_nsec = us % 1000000 * 1000;
+	/*
+	 * The first one comes sooner, at a point that differs from thread to
+	 * thread: a thread that has little to do is interrupted too.
+	 */
+	first_ns = us * 100 * (long)(1 + (size_t)(t - tt_threads) * 7919 % 10);
+	every.it_value.tv_sec = first_ns / 1000000000;
+	every.it_value.tv_nsec = first_ns % 1000000000;
+	if (timer_settime(t->timer, 0, &every, NULL) != 0) {
+		timer_delete(t->timer);
+		return;
+	}
+	t->interrupted = true;
+}
+
 /* Runs on thread exit, by return or by pthread_exit(): the thread's last word. */
 static void tt_ended(void *arg)
 {
 	struct tt_thread *t = arg;
 
+	if (t->interrupted)
+		timer_delete(t->timer);
 	atomic_store(&t->locks, sched_lock_count());
 	atomic_store(&t->ended, true);
 }
@@ -93,6 +171,7 @@ static void *tt_trampoline(void *arg)
 
 	if (until > now)
 		timing_sleep_us((long)((until - now) / 1000));
+	tt_start_interrupts(t);
 	pthread_cleanup_push(tt_ended, t);
 	ret = t->start(t->arg);
 	pthread_cleanup_pop(1);

@@ -12,6 +12,9 @@
  * can also hold new threads back for a while before they run (tt_hold):
  * code that reads a result before joining its threads then reads it before
  * any thread has done anything, every time instead of once in a while.
+ * And it can have them interrupted, at random points, every so often
+ * (tt_interrupt): a race between two plain loops then shows even on a
+ * machine too busy to run them side by side.
  *
  * The queue. Tests drive the queue through qt_put() and qt_get(), which
  * record the worker's phase around the call and check that the call
@@ -70,6 +73,16 @@ unsigned long tt_locks(long n);
  * and anything read before they are joined is read before they began.
  */
 void tt_hold(long us);
+
+/*
+ * Threads started from now on are interrupted every us microseconds (0:
+ * never, the default) by a timer of their own, and each interruption
+ * pauses the thread for a moment wherever it is. A lost update needs a
+ * thread to stop between a load and its store while another thread
+ * counts; on a loaded machine, which would run each short thread to its
+ * end in one go, the interruptions still open that window.
+ */
+void tt_interrupt(long us);
 
 /* --- The queue ----------------------------------------------------------- */
 
