@@ -281,6 +281,51 @@ static void ct_joins(enum ct_kind kind)
 	ct_run("4 threads, which must all be joined", joins_body);
 }
 
+/*
+ * When a thread cannot start (EAGAIN: the system is out of threads), each
+ * function returns that error, and first joins the threads it did start
+ * (counter.h): left running, they would go on counting on a counter that
+ * no longer exists.
+ */
+static void create_fails_body(int id, void *ctx)
+{
+	struct ct_call *c = ctx;
+
+	(void)id;
+	for (int k = CT_MUTEX; k <= CT_PER_THREAD; k++) {
+		c->kind = k;
+		c->threads = CT_THREADS;
+		c->per_thread = CT_STEPS;
+		c->slot_start = 0;
+		tt_fail_create(2, EAGAIN);
+		ct_do(c);
+		tt_fail_create(-1, 0);
+		if (c->err != EAGAIN) {
+			workers_fail("%s(%d threads, ...) returned %d (%s) when its third "
+				     "pthread_create() failed with EAGAIN: it must return that "
+				     "error (" COUNTER_C ", %s, part A)", ct_name[k], c->threads,
+				     c->err, strerror(c->err), ct_name[k]);
+			return;
+		}
+		if (c->running > 0 || c->joined != c->started) {
+			workers_fail("%s() returned EAGAIN when its third thread could not "
+				     "start, but joined %ld of the %ld threads it had started: "
+				     "join the threads already started before returning the "
+				     "error, or they go on using a counter that no longer exists "
+				     "(" COUNTER_C ", %s, part A)", ct_name[k], c->joined,
+				     c->started, ct_name[k]);
+			return;
+		}
+	}
+}
+
+Test(counter, failed_thread_start_joins_the_others)
+{
+	memset(&ct, 0, sizeof(ct));
+	ct_run("4 threads, the third of which cannot start, for each function",
+	       create_fails_body);
+}
+
 Test(counter, mutex_joins_every_thread_it_starts)
 {
 	ct_joins(CT_MUTEX);

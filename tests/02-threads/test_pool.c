@@ -813,6 +813,50 @@ Test(pool, init_rejects_bad_worker_counts)
 	pt_run(&pt, "pool_init() with 0, -1 and 65 workers", 1, einval_body, NULL);
 }
 
+/*
+ * A pool_init() whose third thread cannot start (EAGAIN: the system is out
+ * of threads) must return that error, and must first stop and join the two
+ * workers it already started: the caller gets no pool, so no one else
+ * could ever stop them.
+ */
+static void init_failure_body(int id, void *ctx)
+{
+	static struct pool p;
+	struct pool_options o = { .workers = 4 };
+	long started = tt_started(), joined = tt_joined();
+	int before = pt_thread_count();
+	int err;
+
+	(void)id;
+	(void)ctx;
+	tt_fail_create(2, EAGAIN);
+	workers_phase(PT_IN_INIT);
+	err = pool_init(&p, &o);
+	workers_phase(PT_OUTSIDE);
+	tt_fail_create(-1, 0);
+	if (err != EAGAIN) {
+		workers_fail("pool_init() of 4 workers returned %s when its third "
+			     "pthread_create() failed with EAGAIN: it must return that error "
+			     "(" PT_POOL_C ", pool_init, part C)", pt_errname(err));
+		return;
+	}
+	if (tt_joined() - joined != tt_started() - started)
+		workers_fail("pool_init() failed after starting %ld threads, but joined %ld of "
+			     "them: before returning the error it must stop the workers it "
+			     "started (close the queue) and join them "
+			     "(" PT_POOL_C ", pool_init, part C)",
+			     tt_started() - started, tt_joined() - joined);
+	else
+		expect_threads(before, "after pool_init() failed");
+}
+
+Test(pool, init_undoes_everything_when_a_thread_cannot_start)
+{
+	pt_init(&pt, 1, 0);
+	pt_run(&pt, "pool_init() of 4 workers whose third thread cannot start", 1,
+	       init_failure_body, NULL);
+}
+
 /* --- Waiting ------------------------------------------------------------------- */
 
 /* Worker 0 of the waiting scenarios: a pool of one, its worker held at the gate. */

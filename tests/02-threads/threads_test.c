@@ -47,6 +47,8 @@ static atomic_long tt_records;		/* Records handed out. */
 static atomic_long tt_started_n, tt_joined_n;
 static _Atomic uint64_t tt_hold_until;	/* timing_now_ns() value; 0: none. */
 static atomic_long tt_interrupt_us;	/* 0: none. */
+static atomic_long tt_fail_countdown = -1;	/* tt_fail_create(); -1: none. */
+static atomic_int tt_fail_err;
 
 /* The signal of the interruptions, and how long each pauses its thread. */
 #define TT_SIGNAL (SIGRTMIN + 2)
@@ -178,12 +180,24 @@ static void *tt_trampoline(void *arg)
 	return ret;
 }
 
+void tt_fail_create(long after, int err)
+{
+	atomic_store(&tt_fail_err, err);
+	atomic_store(&tt_fail_countdown, after);
+}
+
 int __wrap_pthread_create(pthread_t *thread, const pthread_attr_t *attr,
 			  void *(*start)(void *), void *arg)
 {
-	long n = atomic_fetch_add(&tt_records, 1);
+	long n;
 	struct tt_thread *t;
 	int err;
+
+	/* A failure asked for: this call is the one after `after` others. */
+	if (atomic_load(&tt_fail_countdown) >= 0 &&
+	    atomic_fetch_sub(&tt_fail_countdown, 1) == 0)
+		return atomic_load(&tt_fail_err);
+	n = atomic_fetch_add(&tt_records, 1);
 
 	if (n >= TT_RECORDS) {
 		err = __real_pthread_create(thread, attr, start, arg);

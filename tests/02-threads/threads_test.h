@@ -84,6 +84,16 @@ void tt_hold(long us);
  */
 void tt_interrupt(long us);
 
+/*
+ * Make a pthread_create() fail: after this call, the next `after` calls
+ * succeed and the one after them returns err without starting a thread;
+ * later calls succeed again. tt_fail_create(-1, 0) cancels it. A test
+ * sees this way what the code under test does when a thread cannot start
+ * (EAGAIN: the system is out of threads): undo what it did, join the
+ * threads it started, and return the error.
+ */
+void tt_fail_create(long after, int err);
+
 /* --- The queue ----------------------------------------------------------- */
 
 /* The whole scenario's deadline; Criterion's timeout is the backstop. */
