@@ -25,6 +25,7 @@
  * would fail the next bind.
  */
 #include "bench.h"
+#include "httpd.h"
 
 #include <arpa/inet.h>
 #include <err.h>
@@ -49,28 +50,10 @@ static pid_t fixture_owner;	/* the harness: forked children must not stop it */
 static const struct bench_fixture *fixture;
 static const struct bench_workload *fixture_workload;
 
+/* The server's own listener (httpd.c): one place binds port 0 for everyone. */
 int bench_listen_tcp(char *address, size_t size)
 {
-	struct sockaddr_in sa;
-	socklen_t len = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), e;
-
-	if (fd < 0)
-		return -1;
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	sa.sin_port = 0;	/* the kernel picks a free port */
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
-	    listen(fd, SOMAXCONN) != 0 ||
-	    getsockname(fd, (struct sockaddr *)&sa, &len) != 0) {
-		e = errno;
-		close(fd);
-		errno = e;
-		return -1;
-	}
-	snprintf(address, size, "127.0.0.1:%u", (unsigned)ntohs(sa.sin_port));
-	return fd;
+	return httpd_listen(address, size);
 }
 
 int bench_connect_tcp(const char *address)
