@@ -474,7 +474,11 @@ static void *httpd_conn_main(void *arg)
 }
 //DOC-END: conn
 
-int httpd_listen(char *address, size_t size)
+/*
+ * A TCP socket bound to 127.0.0.1 at a port the kernel picks (port 0), and
+ * listening if asked; its address in address. The socket, or -1 (errno).
+ */
+static int httpd_bind(char *address, size_t size, bool listening)
 {
 	struct sockaddr_in sa;
 	socklen_t len = sizeof(sa);
@@ -487,7 +491,7 @@ int httpd_listen(char *address, size_t size)
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	sa.sin_port = 0;	/* the kernel picks a free port */
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
-	    listen(fd, SOMAXCONN) != 0 ||
+	    (listening && listen(fd, SOMAXCONN) != 0) ||
 	    getsockname(fd, (struct sockaddr *)&sa, &len) != 0) {
 		e = errno;
 		close(fd);
@@ -498,27 +502,15 @@ int httpd_listen(char *address, size_t size)
 	return fd;
 }
 
+int httpd_listen(char *address, size_t size)
+{
+	return httpd_bind(address, size, true);
+}
+
 int httpd_refusing(char *address, size_t size)
 {
-	struct sockaddr_in sa;
-	socklen_t len = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), e;
-
-	if (fd < 0)
-		return -1;
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	/* Bound, so the port stays ours; not listening, so connecting is refused. */
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
-	    getsockname(fd, (struct sockaddr *)&sa, &len) != 0) {
-		e = errno;
-		close(fd);
-		errno = e;
-		return -1;
-	}
-	snprintf(address, size, "127.0.0.1:%u", (unsigned)ntohs(sa.sin_port));
-	return fd;
+	return httpd_bind(address, size, false);
 }
 
 /* The gather round's condition variable waits on CLOCK_MONOTONIC. */
