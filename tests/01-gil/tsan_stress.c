@@ -87,27 +87,6 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/*
- * Report a violation and stop at once: the other threads may be stuck. The
- * first report wins; a thread failing after it waits for the exit.
- */
-static _Noreturn void fail(const char *fmt, ...)
-{
-	static atomic_flag failing = ATOMIC_FLAG_INIT;
-	va_list ap;
-
-	if (atomic_flag_test_and_set(&failing)) {
-		for (;;)
-			pause();
-	}
-	fprintf(stderr, "tsan_stress: FAIL: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\n");
-	fflush(stderr);
-	_exit(1);
-}
 
 /*
  * SIGABRT: the code under test called abort() (gil.c's own checks do, on a
@@ -124,7 +103,7 @@ static void on_abort(int sig)
 
 	(void)sig;
 	if (self < 0)
-		fail("the main thread called abort()");
+		done_fail("the main thread called abort()");
 	/*
 	 * Inside a call made holding the GIL, before any blocking call could
 	 * let another thread in: another last_holder means two holders, and
@@ -133,12 +112,12 @@ static void on_abort(int sig)
 	if (last != NULL && last != &th[self] &&
 	    (strcmp(what, "in gil_drop()") == 0 || strcmp(what, "in gil_yield()") == 0 ||
 	     strcmp(what, "running bytecode (sum_squares)") == 0))
-		fail("thread %d called abort() while %s, and g->last_holder is thread %d: "
+		done_fail("thread %d called abort() while %s, and g->last_holder is thread %d: "
 		     "another thread took the GIL while thread %d held it, and gil_drop()'s "
 		     "check that its caller holds the GIL failed (its message is just "
 		     "above). Two threads held the GIL at once: " WHILE_LOOP,
 		     self, what, (int)(last - th), self);
-	fail("thread %d called abort() while %s: the GIL's own code stopped the "
+	done_fail("thread %d called abort() while %s: the GIL's own code stopped the "
 	     "program (its message is just above)", self, what);
 }
 
@@ -166,7 +145,7 @@ static void held(int id, const char *fn)
 
 	while (pthread_mutex_trylock(&gil.mutex) != 0) {
 		if (now_ns() - start > 1000000000u)
-			fail("g->mutex stayed locked for 1 s after %s returned in thread %d "
+			done_fail("g->mutex stayed locked for 1 s after %s returned in thread %d "
 			     "(held by thread %d): a path returns without unlocking it "
 			     "(" GIL_C ", gil_take and gil_drop, part A)",
 			     fn, id, owner(&gil.mutex));
@@ -175,20 +154,20 @@ static void held(int id, const char *fn)
 	locked = gil.locked;
 	pthread_mutex_unlock(&gil.mutex);
 	if (!locked)
-		fail("%s returned in thread %d but g->locked is false: the caller must "
+		done_fail("%s returned in thread %d but g->locked is false: the caller must "
 		     "hold the GIL on return. Either gil_take() does not set g->locked, or "
 		     "another thread held the GIL at the same time and has dropped it "
 		     "already: " WHILE_LOOP, fn, id);
 	other = atomic_exchange(&holder, id);
 	if (other != -1)
-		fail("two threads held the GIL at once: %s returned in thread %d while "
+		done_fail("two threads held the GIL at once: %s returned in thread %d while "
 		     "thread %d held it: " WHILE_LOOP, fn, id, other);
 	for (int i = 0; i < THREADS; i++) {
 		if (i != id && atomic_load(&in_bytecode[i]))
 			atomic_fetch_add(&preemptions, 1);
 	}
 	if (atomic_load(&gil.last_holder) != &th[id])
-		fail("%s returned in thread %d but g->last_holder is not the caller: "
+		done_fail("%s returned in thread %d but g->last_holder is not the caller: "
 		     "gil_take() does not record the holder, or another thread took the "
 		     "GIL at the same time (two holders): " WHILE_LOOP, fn, id);
 	atomic_store(&phase[id], "holding the GIL");
@@ -246,7 +225,7 @@ static void round_of_work(int id, uint64_t from)
 	atomic_store(&in_bytecode[id], false);
 	held(id, "interp_run(sum_squares)");
 	if (got != want)
-		fail("thread %d: sum of squares over [%llu, %llu) is %llu, expected %llu",
+		done_fail("thread %d: sum of squares over [%llu, %llu) is %llu, expected %llu",
 		     id, (unsigned long long)from, (unsigned long long)to,
 		     (unsigned long long)got, (unsigned long long)want);
 	guarded++;
@@ -256,14 +235,14 @@ static void round_of_work(int id, uint64_t from)
 		got = interp_run(&interp_sleeps, 2, 100, &gil, &th[id]);
 		held(id, "interp_run(sleeps)");
 		if (got != 2)
-			fail("thread %d: the sleeping program returned %llu, expected 2",
+			done_fail("thread %d: the sleeping program returned %llu, expected 2",
 			     id, (unsigned long long)got);
 	}
 	unclaim(id, "in gil_blocking_call()");
 	ret = gil_blocking_call(&gil, &th[id], blocking_fn, &id);
 	held(id, "gil_blocking_call()");
 	if (ret != 7L * id + 1)
-		fail("thread %d: gil_blocking_call() returned %ld, but fn returned %ld",
+		done_fail("thread %d: gil_blocking_call() returned %ld, but fn returned %ld",
 		     id, ret, 7L * id + 1);
 	unclaim(id, "in gil_yield()");
 	gil_yield(&gil, &th[id]);
@@ -312,27 +291,27 @@ static _Noreturn void stuck(void)
 		read ? (locked ? "true" : "false") : "?",
 		last != NULL ? (int)(last - th) : -1);
 	if (m >= 0 && sm >= 0 && m != sm)
-		fail("deadlock: thread %d holds g->mutex and thread %d holds "
+		done_fail("deadlock: thread %d holds g->mutex and thread %d holds "
 		     "g->switch_mutex: gil_drop() must not take g->mutex while it holds "
 		     "switch_mutex (" GIL_C ", gil_drop, part D)", m, sm);
 	if (!read)
-		fail("deadlock: g->mutex stays held (by thread %d): a path through "
+		done_fail("deadlock: g->mutex stays held (by thread %d): a path through "
 		     "gil_take() or gil_drop() returns without unlocking it, or waits "
 		     "with it held (" GIL_C ", gil_take and gil_drop, part A)", m);
 	for (int i = 0; i < THREADS; i++) {
 		if (strcmp(atomic_load(&phase[i]), "in gil_drop()") == 0 && last != &th[i])
-			fail("gil_drop() in thread %d waits on switch_cond for a hand-over "
+			done_fail("gil_drop() in thread %d waits on switch_cond for a hand-over "
 			     "that already happened: a lost wake-up. Check last_holder and "
 			     "wait with switch_mutex held, and change it and signal with "
 			     "switch_mutex held (" GIL_C ", gil_drop, part D)", i);
 	}
 	if (!locked)
-		fail("deadlock: the GIL is free but no thread gets on: a lost wake-up, "
+		done_fail("deadlock: the GIL is free but no thread gets on: a lost wake-up, "
 		     "either of a waiter in gil_take(), on g->cond (" GIL_C ", gil_drop, "
 		     "part A), or of a gil_drop() waiting for the hand-over, perhaps "
 		     "inside gil_yield() or gil_blocking_call(), on switch_cond (" GIL_C
 		     ", gil_drop, part D)");
-	fail("deadlock: no thread made progress for %d s; see what each was doing "
+	done_fail("deadlock: no thread made progress for %d s; see what each was doing "
 	     "above", WATCHDOG_S);
 }
 
@@ -345,12 +324,12 @@ int main(void)
 
 	signal(SIGABRT, on_abort);
 	if ((err = gil_init(&gil, INTERVAL_US, true)) != 0)
-		fail("gil_init: %s", strerror(err));
+		done_fail("gil_init: %s", strerror(err));
 	for (i = 0; i < THREADS; i++) {
 		th[i].id = i;
 		atomic_init(&phase[i], "starting");
 		if ((err = pthread_create(&threads[i], NULL, worker, (void *)(intptr_t)i)) != 0)
-			fail("pthread_create: %s", strerror(err));
+			done_fail("pthread_create: %s", strerror(err));
 	}
 	/* The watchdog: the main thread never calls the GIL itself. */
 	start = now_ns();
@@ -364,32 +343,32 @@ int main(void)
 		total += added[i];
 	}
 	if (guarded != total)
-		fail("a counter only GIL holders touch is %lu, but the threads added %lu: "
+		done_fail("a counter only GIL holders touch is %lu, but the threads added %lu: "
 		     "updates were lost, so two threads held the GIL at once: "
 		     WHILE_LOOP, guarded, total);
 	/* Every thread has ended: the GIL's fields can be read without a lock. */
 	if (gil.drop_requests == 0)
-		fail("in %lu rounds no waiter ever set a drop request, although thread 0 "
+		done_fail("in %lu rounds no waiter ever set a drop request, although thread 0 "
 		     "ran bytecode for many switch intervals at a time: this program runs "
 		     "the whole GIL, and a waiter must wait one interval at a time and "
 		     "then ask (" GIL_C ", gil_take, part B)", total / 2);
 	if (atomic_load(&preemptions) == 0)
-		fail("in %lu rounds the GIL never passed to another thread while one was "
+		done_fail("in %lu rounds the GIL never passed to another thread while one was "
 		     "running bytecode: this program runs the whole GIL, and a waiter's "
 		     "drop request must make gil_yield() let go (" GIL_C ", gil_yield, "
 		     "part C)", total / 2);
 	if (atomic_load(&blocking_max) < 2)
-		fail("in %lu rounds no two threads were ever inside blocking calls at the "
+		done_fail("in %lu rounds no two threads were ever inside blocking calls at the "
 		     "same time: this program runs the whole GIL, and gil_blocking_call() "
 		     "must drop the GIL around fn (" GIL_C ", gil_blocking_call, part E)",
 		     total / 2);
 	if ((err = gil_destroy(&gil)) != 0)
-		fail("gil_destroy: %s", strerror(err));
+		done_fail("gil_destroy: %s", strerror(err));
 	printf("tsan_stress: %d threads, %lu rounds under the GIL, %lu switches, "
 	       "%lu drop requests, %lu preemptions, up to %d threads blocked at once: ok\n",
 	       THREADS, total / 2, gil.switch_number, gil.drop_requests,
 	       atomic_load(&preemptions), atomic_load(&blocking_max));
 	if ((err = done_write("tsan/tsan_stress")) != 0)
-		fail("cannot write the completion token: %s", strerror(err));
+		done_fail("cannot write the completion token: %s", strerror(err));
 	return 0;
 }

@@ -53,25 +53,12 @@ const char *__tsan_default_options(void)
 	return "report_thread_leaks=0";
 }
 
-/* Report a violation and stop at once: a thread may be stuck. */
-static _Noreturn void fail(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "tsan_counter: FAIL: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\n");
-	fflush(stderr);
-	_exit(1);
-}
 
 /* SIGABRT: counter.c's own check stopped the program (its message is above). */
 static void on_abort(int sig)
 {
 	(void)sig;
-	fail("abort() while %s: the code under test stopped the program (its message "
+	done_fail("abort() while %s: the code under test stopped the program (its message "
 	     "is just above)", atomic_load(&doing));
 }
 
@@ -81,11 +68,11 @@ static void check_total(const char *fn, int threads, uint64_t per_thread, int er
 	uint64_t want = (uint64_t)threads * per_thread;
 
 	if (err != 0)
-		fail("%s(%d threads, %" PRIu64 " each) returned %d (%s), not 0 ("
+		done_fail("%s(%d threads, %" PRIu64 " each) returned %d (%s), not 0 ("
 		     COUNTER_C ", %s, part A)", fn, threads, per_thread, err,
 		     strerror(err), fn);
 	if (total != want)
-		fail("%s(%d threads, %" PRIu64 " each) stored %" PRIu64 " in *total, not %"
+		done_fail("%s(%d threads, %" PRIu64 " each) stored %" PRIu64 " in *total, not %"
 		     PRIu64 ": %s (" COUNTER_C ", %s, part A)", fn, threads, per_thread,
 		     total, want, total < want ? "updates were lost, or the total was "
 		     "read before every thread was joined" : "more than was counted", fn);
@@ -117,7 +104,7 @@ static void *run(void *arg)
 			check_total("count_per_thread", n, per, err, total);
 			for (int t = 0; t < n; t++) {
 				if (slots[t].value != per)
-					fail("count_per_thread(%d threads, %" PRIu64 " each): "
+					done_fail("count_per_thread(%d threads, %" PRIu64 " each): "
 					     "slots[%d].value is %" PRIu64 ": thread i must count "
 					     "in slots[i] alone (" COUNTER_C ", count_per_thread, "
 					     "part A)", n, per, t, slots[t].value);
@@ -137,19 +124,19 @@ int main(void)
 
 	signal(SIGABRT, on_abort);
 	if ((err = pthread_create(&counting, NULL, run, NULL)) != 0)
-		fail("pthread_create: %s", strerror(err));
+		done_fail("pthread_create: %s", strerror(err));
 	for (int ms = 0; !atomic_load(&finished); ms += 10) {
 		if (ms > WATCHDOG_S * 1000)
-			fail("still %s after %d s: a thread waits for ever, for a mutex "
+			done_fail("still %s after %d s: a thread waits for ever, for a mutex "
 			     "that is never unlocked or for a thread that never ends ("
 			     COUNTER_C ", part A)", atomic_load(&doing), WATCHDOG_S);
 		nanosleep(&tick, NULL);
 	}
 	if ((err = pthread_join(counting, NULL)) != 0)
-		fail("pthread_join: %s", strerror(err));
+		done_fail("pthread_join: %s", strerror(err));
 	printf("tsan_counter: count_mutex, count_atomic and count_per_thread, %d rounds "
 	       "of 2, 4 and 8 threads: every total exact\n", ROUNDS);
 	if ((err = done_write("tsan/tsan_counter")) != 0)
-		fail("cannot write the completion token: %s", strerror(err));
+		done_fail("cannot write the completion token: %s", strerror(err));
 	return 0;
 }

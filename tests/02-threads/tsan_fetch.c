@@ -52,18 +52,17 @@ static atomic_int round_now = -1;	/* the round being fetched */
 
 static _Noreturn void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* done_fail(), after stopping the server (it dies with us anyway: PR_SET_PDEATHSIG). */
 static _Noreturn void fail(const char *fmt, ...)
 {
+	char msg[1024];
 	va_list ap;
 
-	fprintf(stderr, "tsan_fetch: ");
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\n");
-	/* The server dies with us (PR_SET_PDEATHSIG); stop it anyway. */
 	httpd_stop(&server);
-	exit(1);
+	done_fail("%s", msg);
 }
 
 /* URL i: http://SERVER/PATH, answered with error and status. */

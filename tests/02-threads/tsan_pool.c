@@ -90,33 +90,12 @@ static atomic_int submitted;		/* Tasks submitted this round, by all. */
 static atomic_ulong cancelled_total;	/* Futures that said ECANCELED. */
 static _Atomic(const char *) phase[USERS + 1];	/* The users, then main. */
 
-/*
- * Report a violation and stop at once: the other threads may be stuck. The
- * first report wins; a thread failing after it waits for the exit.
- */
-static _Noreturn void fail(const char *fmt, ...)
-{
-	static atomic_flag failing = ATOMIC_FLAG_INIT;
-	va_list ap;
-
-	if (atomic_flag_test_and_set(&failing)) {
-		for (;;)
-			pause();
-	}
-	fprintf(stderr, "tsan_pool: FAIL: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\n");
-	fflush(stderr);
-	_exit(1);
-}
 
 /* SIGABRT: pool.c's or queue.c's own check stopped the program. */
 static void on_abort(int sig)
 {
 	(void)sig;
-	fail("the code under test called abort() (its message is just above)");
+	done_fail("the code under test called abort() (its message is just above)");
 }
 
 static uint64_t now_ns(void)
@@ -146,9 +125,9 @@ static void *start_worker(int worker, void *arg)
 	struct context *c;
 
 	if (arg != &pool)
-		fail("worker_start got arg %p, not options.arg (" POOL_C ", pool_worker)", arg);
+		done_fail("worker_start got arg %p, not options.arg (" POOL_C ", pool_worker)", arg);
 	if (worker < 0 || worker >= WORKERS)
-		fail("worker_start was called with worker %d, outside 0 .. %d (" POOL_C
+		done_fail("worker_start was called with worker %d, outside 0 .. %d (" POOL_C
 		     ", pool_worker)", worker, WORKERS - 1);
 	c = &contexts[worker];
 	c->worker = worker;
@@ -164,7 +143,7 @@ static void stop_worker(void *ctx, void *arg)
 
 	(void)arg;
 	if (c == NULL || !pthread_equal(c->thread, pthread_self()))
-		fail("worker_stop ran with a context that another thread made: it must run "
+		done_fail("worker_stop ran with a context that another thread made: it must run "
 		     "in the worker's own thread, with that worker's context (" POOL_C
 		     ", pool_worker)");
 	atomic_fetch_add(&stops, 1);
@@ -177,7 +156,7 @@ static void *square_job(void *ctx, void *arg)
 	struct job *j = arg;
 
 	if (c == NULL || !pthread_equal(c->thread, pthread_self()))
-		fail("a task got a context that another worker thread made: each task gets "
+		done_fail("a task got a context that another worker thread made: each task gets "
 		     "the context of the worker that runs it (" POOL_C ", pool_worker)");
 	c->tasks++;
 	j->out = j->in * j->in + 1;
@@ -208,17 +187,17 @@ static void check_job(int u, int i, int err, void *result, const char *how)
 	if (err == ECANCELED && cancel_round) {
 		atomic_fetch_add(&cancelled_total, 1);
 		if (j->ran)
-			fail("task %d of user %d ran, but pool_wait() said ECANCELED: a "
+			done_fail("task %d of user %d ran, but pool_wait() said ECANCELED: a "
 			     "cancelled task must never run (" POOL_C ", pool_worker)", i, u);
 		return;
 	}
 	if (err != 0)
-		fail("%s on task %d of user %d returned %s%s (" POOL_C ")", how, i, u,
+		done_fail("%s on task %d of user %d returned %s%s (" POOL_C ")", how, i, u,
 		     strerror(err), cancel_round ? "" : " in a round that cancels nothing");
 	if (result == NULL && u == 2 && cancel_round)
 		return;		/* The nested task's own task was cancelled. */
 	if (result != j || !j->ran || j->out != j->in * j->in + 1)
-		fail("%s on task %d of user %d gave a wrong result (%p, out %llu for in "
+		done_fail("%s on task %d of user %d gave a wrong result (%p, out %llu for in "
 		     "%llu): a future carries its own task's result, set under p->lock "
 		     "before the broadcast (" POOL_C ", pool_worker and pool_wait)", how, i,
 		     u, result, (unsigned long long)j->out, (unsigned long long)j->in);
@@ -236,7 +215,7 @@ static void use_futures(int u, int n, pool_task_fn fn)
 		if (err == EPIPE && cancel_round)
 			break;
 		if (err != 0)
-			fail("pool_submit() returned %s on a running pool (" POOL_C
+			done_fail("pool_submit() returned %s on a running pool (" POOL_C
 			     ", pool_submit)", strerror(err));
 		atomic_fetch_add(&submitted, 1);
 	}
@@ -275,7 +254,7 @@ static void use_nested(int u)
 		if (err == EPIPE && cancel_round)
 			break;
 		if (err != 0)
-			fail("pool_submit() returned %s on a running pool (" POOL_C
+			done_fail("pool_submit() returned %s on a running pool (" POOL_C
 			     ", pool_submit)", strerror(err));
 		atomic_fetch_add(&submitted, 1);
 		atomic_store(&phase[u], "in pool_wait() for a task that waits for another");
@@ -313,7 +292,7 @@ static void *watchdog(void *arg)
 	for (int i = 0; i < USERS; i++)
 		fprintf(stderr, "  user %d: %s\n", i, atomic_load(&phase[i]));
 	fprintf(stderr, "  main: %s\n", atomic_load(&phase[USERS]));
-	fail("a deadlock, or a lost wake-up: no progress for %d s. A waiter must re-check "
+	done_fail("a deadlock, or a lost wake-up: no progress for %d s. A waiter must re-check "
 	     "the state in a while loop under p->lock, a worker must set it and "
 	     "broadcast p->done under p->lock, a task must run without p->lock, and "
 	     "pool_shutdown() must close the queue and join (" POOL_C ")", WATCHDOG_S);
@@ -333,12 +312,12 @@ static void round_of_use(int round)
 	atomic_store(&submitted, 0);
 	atomic_store(&phase[USERS], "in pool_init()");
 	if ((err = pool_init(&pool, &o)) != 0)
-		fail("pool_init() with %d workers returned %s (" POOL_C ", pool_init)",
+		done_fail("pool_init() with %d workers returned %s (" POOL_C ", pool_init)",
 		     WORKERS, strerror(err));
 	for (int u = 0; u < USERS; u++) {
 		atomic_store(&phase[u], "starting");
 		if ((err = pthread_create(&users[u], NULL, user, (void *)(intptr_t)u)) != 0)
-			fail("pthread_create: %s", strerror(err));
+			done_fail("pthread_create: %s", strerror(err));
 	}
 	if (cancel_round) {
 		/* Cancel while the users still submit: some tasks are queued. */
@@ -358,7 +337,7 @@ static void round_of_use(int round)
 	atomic_store(&phase[USERS], "after pool_shutdown()");
 	if (atomic_load(&starts) != WORKERS * (round + 1) ||
 	    atomic_load(&stops) != WORKERS * (round + 1))
-		fail("round %d: worker_start ran %d times and worker_stop %d times in all, "
+		done_fail("round %d: worker_start ran %d times and worker_stop %d times in all, "
 		     "after %d rounds of %d workers: each worker calls each once, and "
 		     "pool_shutdown() returns only once they have (" POOL_C ", pool_worker "
 		     "and pool_shutdown)", round, atomic_load(&starts), atomic_load(&stops),
@@ -367,7 +346,7 @@ static void round_of_use(int round)
 	for (start = now_ns(); (n = thread_count()) != before && now_ns() - start < 1000000000u; )
 		usleep(1000);
 	if (n != before)
-		fail("round %d: %d threads are left after pool_shutdown() returned: it must "
+		done_fail("round %d: %d threads are left after pool_shutdown() returned: it must "
 		     "join every worker (" POOL_C ", pool_shutdown)", round, n - before);
 	pool_destroy(&pool);
 }
@@ -381,7 +360,7 @@ int main(void)
 	signal(SIGABRT, on_abort);
 	atomic_init(&phase[USERS], "starting");
 	if ((err = pthread_create(&dog, NULL, watchdog, NULL)) != 0)
-		fail("pthread_create: %s", strerror(err));
+		done_fail("pthread_create: %s", strerror(err));
 	pthread_detach(dog);
 	for (int r = 0; r < ROUNDS; r++) {
 		round_of_use(r);
@@ -392,6 +371,6 @@ int main(void)
 	       "cancelled: ok\n", ROUNDS, WORKERS, USERS, tasks,
 	       atomic_load(&cancelled_total));
 	if ((err = done_write("tsan/tsan_pool")) != 0)
-		fail("cannot write the completion token: %s", strerror(err));
+		done_fail("cannot write the completion token: %s", strerror(err));
 	return 0;
 }

@@ -61,30 +61,12 @@ const char *__tsan_default_options(void)
 	return "report_thread_leaks=0";
 }
 
-/* Report a violation and stop at once: the other threads may be stuck. */
-static _Noreturn void fail(const char *fmt, ...)
-{
-	static atomic_flag failing = ATOMIC_FLAG_INIT;
-	va_list ap;
-
-	if (atomic_flag_test_and_set(&failing)) {
-		for (;;)
-			pause();
-	}
-	fprintf(stderr, "tsan_queue: FAIL: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\n");
-	fflush(stderr);
-	_exit(1);
-}
 
 /* SIGABRT: queue.c's queue_check() stopped the program (its message is above). */
 static void on_abort(int sig)
 {
 	(void)sig;
-	fail("abort(): queue.c's queue_check() stops the program when a pthread call "
+	done_fail("abort(): queue.c's queue_check() stops the program when a pthread call "
 	     "on the queue's lock or condition variables fails; its message, just "
 	     "above, names the call (" QUEUE_C ", part B)");
 }
@@ -100,7 +82,7 @@ static void *producer(void *arg)
 		if (err == EPIPE)
 			break;
 		if (err != 0)
-			fail("queue_put() returned %d (%s), not 0 or EPIPE (" QUEUE_C
+			done_fail("queue_put() returned %d (%s), not 0 or EPIPE (" QUEUE_C
 			     ", queue_put, part B)", err, strerror(err));
 		accepted[id]++;
 	}
@@ -121,13 +103,13 @@ static void *consumer(void *arg)
 		atomic_store(&phase[id], "between gets");
 		n = (intptr_t)item;
 		if (n < 1 || n > TOTAL)
-			fail("queue_get() returned item %jd, which no producer put (they "
+			done_fail("queue_get() returned item %jd, which no producer put (they "
 			     "put 1 to %d) (" QUEUE_C ", queue_get, part B)", (intmax_t)n, TOTAL);
 		atomic_fetch_add(&seen[n], 1);
 		atomic_fetch_add(&taken, 1);
 	}
 	if (err != EPIPE)
-		fail("queue_get() returned %d (%s), not 0 or EPIPE (" QUEUE_C
+		done_fail("queue_get() returned %d (%s), not 0 or EPIPE (" QUEUE_C
 		     ", queue_get, part B)", err, strerror(err));
 	atomic_store(&phase[id], "finished");
 	return NULL;
@@ -145,7 +127,7 @@ static void watch(bool (*cond)(void), const char *what, int round)
 			for (int i = 0; i < PRODUCERS + CONSUMERS; i++)
 				fprintf(stderr, "  %s %d: %s\n", i < PRODUCERS ? "producer" :
 					"consumer", i, atomic_load(&phase[i]));
-			fail("round %d stuck (%s): a waiter in queue_put() or queue_get() "
+			done_fail("round %d stuck (%s): a waiter in queue_put() or queue_get() "
 			     "was never woken: a lost wake-up (a change or its signal made "
 			     "without q->lock), or a close that does not broadcast to every "
 			     "waiter (" QUEUE_C ", part B)", round, what);
@@ -176,16 +158,16 @@ static void check(int round)
 			int n = p * ITEMS + i + 1, s = atomic_load(&seen[n]);
 
 			if (s > 1)
-				fail("round %d: item %d was delivered %d times: two gets took "
+				done_fail("round %d: item %d was delivered %d times: two gets took "
 				     "the same slot; each must take the item and move head with "
 				     "q->lock held (" QUEUE_C ", queue_get, part B)", round, n, s);
 			if (s == 0 && i < accepted[p])
-				fail("round %d: item %d was put (queue_put() returned 0) but "
+				done_fail("round %d: item %d was put (queue_put() returned 0) but "
 				     "never delivered: lost, by two puts into one slot or gets "
 				     "that ended while items were left (" QUEUE_C ", part B)",
 				     round, n);
 			if (s == 1 && i >= accepted[p])
-				fail("round %d: item %d was delivered although its put returned "
+				done_fail("round %d: item %d was delivered although its put returned "
 				     "EPIPE (" QUEUE_C ", queue_put, part B)", round, n);
 		}
 	}
@@ -203,13 +185,13 @@ int main(void)
 			atomic_store(&seen[i], 0);
 		atomic_store(&taken, 0);
 		if ((err = queue_init(&queue, CAPACITY)) != 0)
-			fail("queue_init: %s", strerror(err));
+			done_fail("queue_init: %s", strerror(err));
 		for (i = 0; i < PRODUCERS + CONSUMERS; i++) {
 			atomic_store(&phase[i], "starting");
 			err = pthread_create(&threads[i], NULL, i < PRODUCERS ? producer :
 					     consumer, (void *)(intptr_t)i);
 			if (err != 0)
-				fail("pthread_create: %s", strerror(err));
+				done_fail("pthread_create: %s", strerror(err));
 		}
 		watch(a_third_taken, "waiting for a third of the items to be taken", round);
 		queue_close(&queue);
@@ -217,7 +199,7 @@ int main(void)
 		      round);
 		for (i = 0; i < PRODUCERS + CONSUMERS; i++) {
 			if ((err = pthread_join(threads[i], NULL)) != 0)
-				fail("pthread_join: %s", strerror(err));
+				done_fail("pthread_join: %s", strerror(err));
 		}
 		check(round);
 		queue_destroy(&queue);
@@ -227,6 +209,6 @@ int main(void)
 	       "third of the items: %d items delivered, each exactly once\n",
 	       ROUNDS, PRODUCERS, CONSUMERS, delivered);
 	if ((err = done_write("tsan/tsan_queue")) != 0)
-		fail("cannot write the completion token: %s", strerror(err));
+		done_fail("cannot write the completion token: %s", strerror(err));
 	return 0;
 }

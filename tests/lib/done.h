@@ -7,13 +7,16 @@
  * theirs from their suite's .fini (test_finished() in check.h); a driver
  * program calls done_write() as the very last thing before returning 0.
  *
- * Header-only, with no Criterion, so that ThreadSanitizer drivers can use it.
+ * Header-only, with no Criterion, so that ThreadSanitizer drivers can use it;
+ * so is done_fail(), the one way a driver reports a violation.
  */
 #ifndef DONE_H
 #define DONE_H
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -44,6 +47,32 @@ static inline int done_write(const char *name)
 		err = errno ? errno : EIO;
 	close(fd);
 	return err;
+}
+
+/*
+ * A driver program's failure: print "PROGRAM: FAIL: message" on stderr and
+ * exit with status 1 at once, without running atexit handlers, because
+ * other threads may be stuck in the code under test. The first report wins:
+ * a thread that fails after it waits for the exit.
+ */
+static inline _Noreturn void done_fail(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+static inline _Noreturn void done_fail(const char *fmt, ...)
+{
+	static atomic_flag failing = ATOMIC_FLAG_INIT;
+	va_list ap;
+
+	if (atomic_flag_test_and_set(&failing)) {
+		for (;;)
+			pause();
+	}
+	fprintf(stderr, "%s: FAIL: ", program_invocation_short_name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n");
+	fflush(stderr);
+	_exit(1);
 }
 
 #endif /* DONE_H */
