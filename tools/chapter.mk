@@ -61,6 +61,8 @@ uses := $(call manifest,uses)
 REQ_CPPFLAGS += $(patsubst %,-iquote chapters/%,$(uses))
 REQ_CFLAGS := -std=c11 -pthread -Wall -Wextra -Werror -pedantic
 LDLIBS := $(call manifest,ldlibs)
+# The bench program links the chapters it uses too, so their libraries.
+LDLIBS_bench := $(sort $(LDLIBS) $(foreach u,$(uses),$(shell tools/manifest $(u) ldlibs)))
 
 # Each build variant has its own flags and its own objects. On every
 # command line they come after the user's CFLAGS, so that the variant's
@@ -128,7 +130,7 @@ $(OUT)/drivers/%: $(call obj,tsan,tests/$(CH)/%.c $(server) $(support) $(mine))
 
 $(OUT)/bench: $(call obj,bench,$(benchlib) $(workload) $(support) $(mine) $(used))
 	@mkdir -p $(@D)
-	$(CC) $(REQ_CFLAGS) $(CFLAGS) $(VAR_bench) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(REQ_CFLAGS) $(CFLAGS) $(VAR_bench) $(LDFLAGS) -o $@ $^ $(LDLIBS_bench)
 
 # One pattern rule per variant; sources anywhere in the tree (including a
 # hand-in copied under build/) land under $(OBJ)/VARIANT/ by their path.

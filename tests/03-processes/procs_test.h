@@ -1,0 +1,107 @@
+/*
+ * procs_test.h - what Chapter 3's tests share: faults injected into the
+ * system calls of the code under test, and checks, after every call, that
+ * it left no child process, no descriptor and no shared memory object
+ * behind.
+ *
+ * Faults. The manifest wraps read(), write(), fork() and waitpid() in every
+ * Chapter 3 test program (-Wl,--wrap), and procs_test.c can make them
+ * misbehave the way the kernel is allowed to: a read or write that moves
+ * fewer bytes than asked (pt_short_io), a call interrupted by a signal
+ * before it did anything (pt_eintr: EINTR), a fork() that fails
+ * (pt_fail_fork: EAGAIN when the process limit is reached). The settings
+ * are inherited by the children the code forks, so a worker's writes are
+ * short too. They stay set until the test changes them (each test runs in
+ * a process of its own).
+ *
+ * Checks. pt_expect_no_children() fails the test if the process has a
+ * child left, zombie or running (then kills and reaps it, so that the
+ * test ends); pt_fds_snapshot() and pt_expect_fds() compare the open
+ * descriptors with those before a call and name each one left open
+ * ("fd 7: pipe:[81233]"); pt_fds_new() counts, in a worker, the
+ * descriptors it holds that its parent did not have before the call;
+ * pt_shm_snapshot() and pt_expect_shm() do the same for /dev/shm (the test
+ * runner gives every test a private, empty one).
+ *
+ * The functions are in procs_test.c, which tools/chapter.mk links into the
+ * test program: a chapter's C files in tests/CH/ that are neither tests
+ * (test_ files) nor drivers (tsan_ files) are its test helpers.
+ */
+#ifndef PROCS_TEST_H
+#define PROCS_TEST_H
+
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* --- Faults ---------------------------------------------------------------- */
+
+/* From now on each read() and write() moves at most max bytes (0: no limit,
+   the default); at least one, so that a loop always progresses. */
+void pt_short_io(size_t max);
+
+/* From now on every other read(), write() and waitpid() fails with EINTR
+   before doing anything (false: never, the default). */
+void pt_eintr(bool on);
+
+/* The next `after` fork() calls succeed and the one after them fails with
+   err, starting nothing; later calls succeed. pt_fail_fork(-1, 0) cancels. */
+void pt_fail_fork(long after, int err);
+
+/* How many fork() calls succeeded in this process so far. */
+long pt_forks(void);
+
+/* How many read(), write() calls were made in this process, and how many
+   of them pt_eintr() or pt_short_io() changed. */
+long pt_io_calls(void);
+long pt_io_faults(void);
+
+/* --- Leftovers ------------------------------------------------------------- */
+
+/* Fail the test (cr_expect) if this process has a child: a zombie nobody
+   reaped, or one still running. `after` names the call ("after
+   pmap_sum()"). Kills and reaps what it finds. Returns true if none. */
+bool pt_expect_no_children(const char *after);
+
+#define PT_MAX_FD 1024
+
+struct pt_fds {
+	bool open[PT_MAX_FD];
+};
+
+/* Which descriptors are open now. */
+void pt_fds_snapshot(struct pt_fds *s);
+
+/* Fail the test if a descriptor is open now that was not in s, naming each
+   with what it is; or if one in s was closed. Returns true if they agree. */
+bool pt_expect_fds(const struct pt_fds *s, const char *after);
+
+/* How many descriptors are open now that were not in s. Safe to call in a
+   forked worker (no Criterion call): a task uses it to see what it holds. */
+int pt_fds_new(const struct pt_fds *s);
+
+/* The names in /dev/shm (POSIX shared memory objects), as a count, and the
+   check that none was added since. */
+int pt_shm_snapshot(void);
+bool pt_expect_shm(int before, const char *after);
+
+/* --- Children the tests start themselves ----------------------------------- */
+
+/*
+ * A task that misbehaves in the worker that runs it, chosen by the test.
+ * pt_misbehave(how) runs in the child: PT_ABORT raises SIGABRT (under
+ * AddressSanitizer a segmentation fault would be caught and turned into
+ * exit status 1, so the tests crash with abort()), PT_EXIT3 calls _exit(3),
+ * PT_KILL sends itself SIGKILL, PT_HANG sleeps until killed.
+ */
+enum pt_how { PT_ABORT, PT_EXIT3, PT_KILL, PT_HANG };
+void pt_misbehave(enum pt_how how);
+
+/* The signal number or exit status in a waitpid() status, for messages:
+   "killed by signal 6 (Aborted)", "exited with status 3". */
+const char *pt_status(int wstatus, char *buf, size_t len);
+
+#endif /* PROCS_TEST_H */
