@@ -1,0 +1,64 @@
+/*
+ * harness/03-processes-cost.h - Chapter 3's measurements of what a process
+ * costs, for the shared harness (bench.h): three experiments that
+ * harness/03-processes.c lists in its bench_chapter.
+ *
+ *   startup  microseconds to start a worker that does nothing and wait for
+ *            it: a thread, fork(), vfork(), posix_spawn() of /bin/true, and
+ *            CPython's multiprocessing.Process with each start method,
+ *            against the memory the parent has touched
+ *   memory   the resident memory a forked child really adds (its
+ *            /proc/PID/smaps_rollup): idle, after reading all of the
+ *            parent's memory, after writing all of it; and a CPython fork
+ *            child that only reads a list of ints, or only runs the gc
+ *   comm     bytes per second from one process to another through a pipe
+ *            and through shared memory, beside memcpy() in one process;
+ *            and the size below which two processes lose to one
+ *
+ * harness/03-processes-cost.c says what each table's columns are and how
+ * they are measured. The Python halves are commands of the chapter's
+ * script, defined in harness/processes_cost.py (its COMMANDS).
+ */
+#ifndef PROCESSES_COST_H
+#define PROCESSES_COST_H
+
+#include "bench.h"
+
+extern const struct bench_experiment processes_cost_startup, processes_cost_memory,
+	processes_cost_comm;
+
+/*
+ * The same three as initializers, for an array of experiments with static
+ * storage (a bench_chapter's): C does not let such an array copy a const
+ * object, processes_cost_startup say, since it is not a constant
+ * expression; a macro made of string literals and function addresses is.
+ *
+ *	static const struct bench_experiment experiments[] = {
+ *		PROCESSES_COST_STARTUP, PROCESSES_COST_MEMORY, PROCESSES_COST_COMM,
+ *		{ NULL, NULL, NULL, NULL },
+ *	};
+ */
+void processes_cost_startup_describe(char *buf, size_t size, enum bench_profile p);
+int processes_cost_startup_run(const struct bench_context *ctx, FILE *tsv, FILE *md);
+void processes_cost_memory_describe(char *buf, size_t size, enum bench_profile p);
+int processes_cost_memory_run(const struct bench_context *ctx, FILE *tsv, FILE *md);
+void processes_cost_comm_describe(char *buf, size_t size, enum bench_profile p);
+int processes_cost_comm_run(const struct bench_context *ctx, FILE *tsv, FILE *md);
+
+#define PROCESSES_COST_STARTUP { "startup", \
+	"microseconds to start a worker that does nothing and wait for it (a thread, fork, " \
+	"vfork, posix_spawn of /bin/true, multiprocessing with each start method), against " \
+	"the memory the parent has touched", \
+	processes_cost_startup_describe, processes_cost_startup_run }
+#define PROCESSES_COST_MEMORY { "memory", \
+	"the resident memory a forked child adds (/proc/PID/smaps_rollup): idle, after " \
+	"reading, after writing the parent's memory; a CPython fork child reading a list of " \
+	"ints, or running the gc, with and without gc.freeze()", \
+	processes_cost_memory_describe, processes_cost_memory_run }
+#define PROCESSES_COST_COMM { "comm", \
+	"bytes per second from one process to another through a pipe and through shared " \
+	"memory, beside memcpy in one process, and the size from which two processes " \
+	"transforming bytes beat one", \
+	processes_cost_comm_describe, processes_cost_comm_run }
+
+#endif /* PROCESSES_COST_H */
