@@ -151,11 +151,15 @@ static void picture_release(void)
  * each times its offset plus one, added modulo 2^64. image_pixel() never
  * gives 0, so a row that no worker wrote (zeros) changes the sum, and the
  * weights make a row in the wrong place change it too. A sample, not every
- * byte: the sum is part of each timed run, and summing 48 MiB would cost a
- * tenth of the work it checks; the tests (make check) compare every byte.
- * The stride is prime, so the samples fall on every channel and column.
+ * byte: the sum is part of each timed run, and a sum of every byte would
+ * add a second pass over the whole output to work that is itself one pass;
+ * the tests (make check) compare every byte. The stride is prime, so the
+ * samples fall on every channel and column.
  */
 #define PICTURE_STRIDE 1031
+/* The stride as a string, for the workload's caption. */
+#define PICTURE_QUOTE(x) #x
+#define PICTURE_TEXT(x) PICTURE_QUOTE(x)
 
 static uint64_t picture_sample(const struct image *img, int lo, int hi)
 {
@@ -349,7 +353,7 @@ static const struct bench_workload workloads[] = {
 	  gilbench_cpu_size, gilbench_cpu_work, gilbench_cpu_expected, NULL, NULL, NULL },
 	{ "image", "the notes' process_image on a photograph (" PICTURE_PATH "): every byte "
 	  "through image_pixel(), pixel * 1.2 + 100 clamped to a byte, rows [lo, hi) a unit "
-	  "range; each run's output checked by a sum of one byte in 1031. serial and threads "
+	  "range; each run's output checked by a sum of one byte in " PICTURE_TEXT(PICTURE_STRIDE) ". serial and threads "
 	  "take the chunks; threads-split, pipes and shared are one call each of picture.c's "
 	  "image_process_threads() and the tree's image_process_pipes() and "
 	  "image_process_shared(), which split the rows equally among the workers instead "

@@ -23,6 +23,7 @@ Standard library only; Python 3.9 or later.
 import importlib
 
 import bench
+import processes_cost
 
 # Chapter 1's script is a module like any other, but its name starts with
 # a digit, so it cannot be named in an import statement. A forked worker
@@ -30,16 +31,8 @@ import bench
 # it is a copy of this process.
 gil = importlib.import_module("01-gil")
 
-# PLACEHOLDER: harness/processes_cost.py is being written (the startup,
-# memory and comm experiments); until it exists, the chapter has no
-# commands of its own.
-try:
-    import processes_cost
-    COMMANDS = dict(processes_cost.COMMANDS)
-except ModuleNotFoundError as e:
-    if e.name != "processes_cost":
-        raise
-    COMMANDS = {}
+# The Python halves of the startup, memory and comm experiments.
+COMMANDS = dict(processes_cost.COMMANDS)
 
 WORKLOADS = {"cpu": gil.cpu_share}
 
