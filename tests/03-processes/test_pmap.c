@@ -24,6 +24,7 @@
 #include "pmap.h"
 #include "procs_test.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -278,6 +279,36 @@ static void pm_held_pipes(char *buf, size_t len)
 	}
 }
 
+/* How many children of this process are running (not yet zombies). */
+static int pm_live_children(void)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	int n = 0;
+
+	if (d == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL) {
+		char path[300], line[512], *p;
+		long ppid;
+		char state;
+		FILE *f;
+
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
+		if ((f = fopen(path, "r")) == NULL)
+			continue;
+		if (fgets(line, sizeof(line), f) != NULL && (p = strrchr(line, ')')) != NULL &&
+		    sscanf(p + 1, " %c %ld", &state, &ppid) == 2 && ppid == (long)getpid() &&
+		    state != 'Z' && state != 'X')
+			n++;
+		fclose(f);
+	}
+	closedir(d);
+	return n;
+}
+
 static bool pm_sum_finished(void)
 {
 	return atomic_load(&call.done);
@@ -316,14 +347,16 @@ static int pm_run(pmap_task *task, void *arg, uint64_t n, int workers,
 	}
 	if (!pm_sum_finished()) {
 		pm_held_pipes(held, sizeof(held));
-		cr_fatal("pmap_sum(n = %llu, workers = %d) had not returned after %ld s. The "
-			 "usual cause: it reads a pipe whose write end is still open somewhere, "
-			 "so read() never sees end of file after a worker died. The parent must "
-			 "close its copy of each write end right after fork(), and a worker "
-			 "must close every pipe end but its own write end (" PMAP_C ", part A). "
-			 "Pipe ends opened by the call that the parent still holds: %s.",
-			 (unsigned long long)n, workers, PM_DEADLINE_MS / 1000,
-			 held[0] != '\0' ? held : "none");
+		cr_fatal("pmap_sum(n = %llu, workers = %d) had not returned after %ld s, "
+			 "holding these pipe ends it opened: %s; %d of its children still "
+			 "running. Either it reads a pipe whose write end is still open "
+			 "somewhere, so read() never sees end of file after a worker died (the "
+			 "parent must close its copy of each write end right after fork(), and "
+			 "a worker every pipe end but its own write end), or it waits in "
+			 "waitpid() for a worker that never ends (when the call gives up, after "
+			 "a failed pipe() or fork(), kill the workers first) (" PMAP_C
+			 ", part A)", (unsigned long long)n, workers, PM_DEADLINE_MS / 1000,
+			 held[0] != '\0' ? held : "none", pm_live_children());
 	}
 	pthread_join(t, NULL);
 	pt_expect_no_children(what);
