@@ -79,6 +79,7 @@ static struct it_call {
 	int err;
 	struct image out;
 	struct pmap_failure failure;
+	bool dying;		/* Workers die during the call (the test's doing). */
 	long forks;		/* fork()s that succeeded during the call */
 	char what[320];		/* "image_process_pipes(37 x 29 RGB, 3 workers)" */
 } it;
@@ -101,19 +102,25 @@ static void it_body(int id, void *ctx)
 static void it_describe(void *ctx, FILE *out)
 {
 	struct it_call *c = ctx;
+	static const char *const dead =
+		"it waits in read() for the end of file of a dead worker's pipe, which "
+		"comes only once every copy of the pipe's write end is closed, and one "
+		"is still open: in the parent (close it right after fork()) or in a "
+		"worker forked later, which inherited it (each worker closes every pipe "
+		"but its own)";
+	static const char *const full =
+		"it waits in waitpid() for a worker that is blocked in write(), because "
+		"nobody reads its pipe: a pipe holds 64 KiB, so read a worker's rows "
+		"before waiting for it";
 
 	if (c->kind == IT_PIPES)
-		fprintf(out, "Likely cause: %s has not returned. The parent probably waits in "
-			"read() for the end of a pipe whose worker has died: end of file comes "
-			"only once every copy of the write end is closed, and one is still open, "
-			"in the parent (close it right after fork()) or in a worker forked later, "
-			"which inherited it. Or the parent waits in waitpid() for a worker that "
-			"is blocked in write() because nobody reads its pipe any more (" IMAGE_C
-			", image_process_pipes, part B).\n", c->what);
+		fprintf(out, "Likely cause: the call has not returned. Either %s; or %s ("
+			IMAGE_C ", image_process_pipes, part B).\n", c->dying ? dead : full,
+			c->dying ? full : dead);
 	else
-		fprintf(out, "Likely cause: %s has not returned: it waits in waitpid() for a "
-			"worker that does not end (does every worker call _exit() once its rows "
-			"are done?) (" IMAGE_C ", image_process_shared, part B).\n", c->what);
+		fprintf(out, "Likely cause: the call has not returned: it waits in waitpid() "
+			"for a worker that does not end (does every worker call _exit() once "
+			"its rows are done?) (" IMAGE_C ", image_process_shared, part B).\n");
 }
 
 /* Make the call, on a worker thread with a deadline. */
@@ -182,11 +189,10 @@ static void it_make(struct image *img, int width, int height, int channels)
 /* The call returned 0, or the test fails saying what it returned instead. */
 static void it_expect_ok(void)
 {
-	char why[256] = "";
+	char failed[200], why[210] = "";
 
 	if (it.err == ECHILD)
-		snprintf(why, sizeof why, ": %s",
-			 pmap_describe(&it.failure, why + 2, sizeof why - 2) - 2);
+		snprintf(why, sizeof why, ": %s", pmap_describe(&it.failure, failed, sizeof failed));
 	cr_assert(eq(int, it.err, 0), "%s returned %d (%s)%s, not 0: with 1 to %d workers "
 		  "and nothing failing it must return 0 (" IMAGE_C ", %s, part B)",
 		  it.what, it.err, strerror(it.err), why, PMAP_MAX_WORKERS, it_name[it.kind]);
@@ -235,13 +241,17 @@ static void it_expect_serial(const struct image *in, const struct image *out)
 	for (other = 0; other < in->height; other++)
 		if (other != y && memcmp(got_row, want.pixels + (size_t)other * row, row) == 0)
 			break;
-	if (got_row[0] == 0 && memcmp(got_row, got_row + 1, row - 1) == 0)
-		why = "The row is all zeros, which image_pixel() never gives: the worker's "
-		      "pixels never reached the parent's picture. Through shared memory, a "
-		      "worker must write into the one MAP_SHARED mapping that the parent made "
-		      "before fork() (not a mapping of its own, not a MAP_PRIVATE one, not a "
-		      "malloc()ed buffer: those are the worker's alone); through pipes, every "
-		      "byte must be read, each into its own row, also after a short read.";
+	if (got_byte == 0 && it.kind == IT_PIPES)
+		why = "0 is a byte image_pixel() never gives: nothing was ever written "
+		      "there. A read() from a pipe may return fewer bytes than asked for "
+		      "(at most the 64 KiB the pipe holds): read each worker's rows with "
+		      "fd_read_full(), each into its own place, and check the count.";
+	else if (got_byte == 0)
+		why = "0 is a byte image_pixel() never gives: the worker's pixels never "
+		      "reached the parent's memory. A worker must write into the one "
+		      "MAP_SHARED mapping that the parent made before fork(): a mapping "
+		      "of its own, a MAP_PRIVATE one or a malloc()ed buffer is the "
+		      "worker's alone. Or no worker had this row: check the split.";
 	else if (memcmp(got_row, in->pixels + (size_t)y * row, row) == 0)
 		why = "The row holds in's pixels, untransformed.";
 	else if (other < in->height) {
@@ -262,13 +272,18 @@ static void it_expect_serial(const struct image *in, const struct image *out)
 /* On error, *out must be empty (image.h). */
 static void it_expect_empty(void)
 {
-	cr_expect(it.out.pixels == NULL && it.out.mapped == 0,
-		  "%s returned %d (%s) but left out->pixels = %p, out->mapped = %zu: on "
-		  "every error *out must be left empty (pixels NULL, mapped 0), with what "
-		  "the call allocated or mapped freed (image_free() does both) (" IMAGE_C
-		  ", %s, part B)", it.what, it.err, strerror(it.err),
-		  it.out.pixels == it_junk ? (void *)"(never set)" : (void *)it.out.pixels,
-		  it.out.mapped, it_name[it.kind]);
+	if (it.out.pixels == it_junk)
+		cr_expect(false, "%s returned %d (%s) without touching *out: on every "
+			  "error *out must be left empty (pixels NULL, mapped 0), also when "
+			  "nothing was allocated yet; set it first (" IMAGE_C ", %s, part B)",
+			  it.what, it.err, strerror(it.err), it_name[it.kind]);
+	else
+		cr_expect(it.out.pixels == NULL && it.out.mapped == 0,
+			  "%s returned %d (%s) but left out->pixels = %p, out->mapped = %zu: "
+			  "on every error *out must be left empty (pixels NULL, mapped 0), "
+			  "with what the call allocated or mapped freed (image_free() does "
+			  "both) (" IMAGE_C ", %s, part B)", it.what, it.err, strerror(it.err),
+			  (void *)it.out.pixels, it.out.mapped, it_name[it.kind]);
 }
 
 /* How many shared mappings (MAP_SHARED: an "s" in their permissions) this
@@ -608,6 +623,7 @@ static void it_dead(enum it_kind kind, bool cleanup)
 	   which does not fit in a pipe. */
 	it_make_trap(&in, 1u << 1 | 1u << 3);
 	it_faults = "; workers 1 and 3 killed by SIGSEGV";
+	it.dying = true;
 	pt_fds_snapshot(&fds);
 	it_call(kind, &in, IT_TRAP_WORKERS);
 	if (!cleanup) {
