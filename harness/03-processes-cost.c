@@ -190,18 +190,26 @@ static const struct bench_blame cost_python_blame = {
  * execs or exits, so theirs does not; posix_spawn() then pays for exec()
  * and the dynamic loader of /bin/true.
  */
+/*
+ * Rounds (one start of each way) go on until there are `reps` of them, or
+ * until the size's budget of seconds is spent and there are at least
+ * STARTUP_MIN_REPS: forking a parent of 1 GiB takes a tenth of a second on
+ * some machines, and a thousand times less on others.
+ */
 struct startup_size {
 	int mib[COST_MAX_SIZES];	/* 0-terminated */
-	int reps;			/* C: starts per way and size */
+	int reps;			/* C: rounds per size, at most */
 	int py_reps, py_spawn_reps;	/* Python: fork and forkserver; spawn */
+	double budget_s, py_budget_s;	/* per size */
 };
 
 static const struct startup_size startup_sizes[] = {
-	[BENCH_FULL] = { { 1, 16, 128, 1024, 0 }, 200, 40, 12 },
-	[BENCH_SHORT] = { { 1, 32, 0 }, 40, 4, 2 },
+	[BENCH_FULL] = { { 1, 16, 128, 1024, 0 }, 200, 40, 12, 4, 6 },
+	[BENCH_SHORT] = { { 1, 32, 0 }, 40, 4, 2, 1, 2 },
 };
 
 #define STARTUP_WARMUP 3
+#define STARTUP_MIN_REPS 10
 
 //DOC: startup-ways
 static void *startup_nothing(void *arg)
@@ -260,11 +268,13 @@ static double startup_spawn(void)
 	char *argv[] = { "true", NULL };
 	double start = bench_now();
 	pid_t pid;
+	int e = posix_spawn(&pid, "/bin/true", NULL, NULL, argv, environ);
 
-	if (posix_spawn(&pid, "/bin/true", NULL, NULL, argv, environ) != 0 ||
-	    cost_wait(pid) != 0)
+	if (e != 0) {
+		errno = e;	/* posix_spawn() returns its error, as pthreads do */
 		return -1;
-	return bench_now() - start;
+	}
+	return cost_wait(pid) == 0 ? bench_now() - start : -1;
 }
 //DOC-END: startup-ways
 
@@ -290,6 +300,7 @@ static const struct startup_way startup_ways[] = {
 
 struct startup_cfg {
 	int mib, reps;
+	double budget_s;
 };
 
 /* In a child of the harness: the C ways at one size. Writes a BENCH line. */
@@ -299,6 +310,7 @@ static int startup_child(void *arg, int fd)
 	size_t bytes = (size_t)c->mib * MIB;
 	char *mem = malloc(bytes);
 	double *t = calloc((size_t)(STARTUP_C_WAYS * c->reps), sizeof(double));
+	double deadline;
 	int r, k, w;
 
 	if (mem == NULL || t == NULL) {
@@ -313,7 +325,8 @@ static int startup_child(void *arg, int fd)
 				bench_fail(fd, "%s failed: %s", startup_ways[w].how, strerror(errno));
 				return 1;
 			}
-	for (r = 0; r < c->reps; r++)
+	deadline = bench_now() + c->budget_s;
+	for (r = 0; r < c->reps && (r < STARTUP_MIN_REPS || bench_now() < deadline); r++)
 		for (k = 0; k < STARTUP_C_WAYS; k++) {
 			w = (r + k) % STARTUP_C_WAYS;
 			if ((t[w * c->reps + r] = startup_ways[w].start()) < 0) {
@@ -324,7 +337,7 @@ static int startup_child(void *arg, int fd)
 	if (dprintf(fd, "BENCH rss_kib=%ld", cost_rss_kib()) < 0)
 		return 1;
 	for (w = 0; w < STARTUP_C_WAYS; w++)
-		if (cost_print(fd, startup_ways[w].name, t + w * c->reps, c->reps) != 0)
+		if (cost_print(fd, startup_ways[w].name, t + w * c->reps, r) != 0)
 			return 1;
 	free(t);
 	free(mem);
@@ -341,9 +354,10 @@ void processes_cost_startup_describe(char *buf, size_t size, enum bench_profile 
 	for (i = 0; ss->mib[i] != 0 && used < size; i++)
 		used += (size_t)snprintf(buf + used, size - used, " %d", ss->mib[i]);
 	if (used < size)
-		snprintf(buf + used, size - used, " MiB; C: %d starts per way and size; Python: "
-			 "%d (fork, forkserver), %d (spawn)", ss->reps, ss->py_reps,
-			 ss->py_spawn_reps);
+		snprintf(buf + used, size - used, " MiB; C: %d starts per way and size, or what "
+			 "fits in %g s; Python: %d (fork, forkserver), %d (spawn), or what fits in "
+			 "%g s", ss->reps, ss->budget_s, ss->py_reps, ss->py_spawn_reps,
+			 ss->py_budget_s);
 }
 
 struct startup_result {
@@ -356,7 +370,7 @@ struct startup_result {
 /* The C ways at size i. 0, or -1 (reported). */
 static int startup_measure_c(const struct startup_size *ss, int i, struct startup_result *res)
 {
-	struct startup_cfg cfg = { ss->mib[i], ss->reps };
+	struct startup_cfg cfg = { ss->mib[i], ss->reps, ss->budget_s };
 	struct bench_out out;
 	char label[64];
 	const char *rss;
@@ -385,9 +399,9 @@ out:
 static int startup_measure_py(const struct bench_context *ctx, const struct startup_size *ss,
 			      int i, struct startup_result *res)
 {
-	char mib[16], reps[16], spawn_reps[16], label[64];
+	char mib[16], reps[16], spawn_reps[16], budget[16], label[64];
 	char *argv[] = { (char *)ctx->python, (char *)ctx->script, "cost-startup", mib, reps,
-			 spawn_reps, NULL };
+			 spawn_reps, budget, NULL };
 	struct bench_out out;
 	const char *rss;
 	int w, ret = -1;
@@ -395,6 +409,7 @@ static int startup_measure_py(const struct bench_context *ctx, const struct star
 	snprintf(mib, sizeof(mib), "%d", ss->mib[i]);
 	snprintf(reps, sizeof(reps), "%d", ss->py_reps);
 	snprintf(spawn_reps, sizeof(spawn_reps), "%d", ss->py_spawn_reps);
+	snprintf(budget, sizeof(budget), "%g", ss->py_budget_s);
 	snprintf(label, sizeof(label), "startup, python3, %d MiB", ss->mib[i]);
 	if (bench_call(label, &cost_python_blame, 600, NULL, NULL, argv, &out) != 0)
 		goto out;
@@ -458,7 +473,7 @@ static void startup_write(const struct bench_context *ctx, const struct startup_
 		fprintf(md, res->have[w][last] ? " ×%.1f |\n" : " — |\n",
 			res->s[w][last].v[0] / res->s[w][0].v[0]);
 	}
-	fprintf(md, "| *parent resident, C / Python* |");
+	fprintf(md, ctx->python ? "| *parent resident, C / Python* |" : "| *parent resident* |");
 	for (i = 0; i < res->nsizes; i++)
 		fprintf(md, ctx->python ? " %.0f / %.0f MiB |" : " %.0f MiB |",
 			res->rss_mib[0][i], res->rss_mib[1][i]);
@@ -471,16 +486,17 @@ static void startup_write(const struct bench_context *ctx, const struct startup_
 	for (w = 0; w < STARTUP_WAYS; w++)
 		if (res->have[w][0])
 			fprintf(md, "%s: %s. ", startup_ways[w].name, startup_ways[w].how);
-	fprintf(md, "The C ways are timed one start at a time, %d of each per size, interleaved "
-		"in one process that has malloc()ed and memset() the memory, after %d of each as "
-		"warm-up. ", ss->reps, STARTUP_WARMUP);
+	fprintf(md, "The C ways are timed one start at a time, interleaved in one process that "
+		"has malloc()ed and memset() the memory, after %d of each as warm-up: %d of each "
+		"per size, or as many as %g s allow (at least %d; the counts are in startup.tsv). ",
+		STARTUP_WARMUP, ss->reps, ss->budget_s, STARTUP_MIN_REPS);
 	if (ctx->python != NULL)
 		fprintf(md, "The Python ways run in one python3 (%s) per size whose memory is a "
 			"bytearray with every byte written: %d starts each for fork and forkserver, %d for "
-			"spawn, interleaved, after one of each as warm-up (the first forkserver start "
-			"also starts its server). A spawn child is a fresh python3 that imports the "
+			"spawn, or as many as %g s allow (at least 3), interleaved, after one of each "
+			"as warm-up (the first forkserver start also starts its server). A spawn child is a fresh python3 that imports the "
 			"script again; a forkserver child is forked from a small server process, not "
-			"from the parent. ", ctx->py->label, ss->py_reps, ss->py_spawn_reps);
+			"from the parent. ", ctx->py->label, ss->py_reps, ss->py_spawn_reps, ss->py_budget_s);
 	else
 		fprintf(md, "Python not measured: %s. ", ctx->py->missing);
 	fprintf(md, "fork() copies the parent's page tables, which grow with its memory; "
@@ -861,13 +877,15 @@ struct comm_size {
 	size_t bytes[COST_MAX_SIZES];	/* 0-terminated */
 	size_t target;			/* bytes moved per way and size, about */
 	int min_reps, max_reps;		/* transfers per way and size */
+	size_t work_target;		/* bytes transformed per way and size, about */
 	int work_min, work_max;		/* crossover runs per way and size */
 };
 
 static const struct comm_size comm_sizes[] = {
 	[BENCH_FULL] = { { 4 << 10, 16 << 10, 64 << 10, 256 << 10, 1 << 20, 4 << 20, 16 << 20,
-			   64 << 20, 256 << 20, 0 }, 512 << 20, 5, 200, 5, 40 },
-	[BENCH_SHORT] = { { 4 << 10, 64 << 10, 1 << 20, 16 << 20, 0 }, 32 << 20, 3, 40, 3, 10 },
+			   64 << 20, 256 << 20, 0 }, 256 << 20, 5, 200, 128 << 20, 5, 40 },
+	[BENCH_SHORT] = { { 4 << 10, 64 << 10, 1 << 20, 16 << 20, 0 }, 32 << 20, 3, 40,
+			  16 << 20, 3, 10 },
 };
 
 enum { COMM_PIPE, COMM_SHARED, COMM_MEMCPY, COMM_SERIAL, COMM_TWO_PIPE, COMM_TWO_SHARED,
@@ -939,9 +957,19 @@ static int comm_peer_start(struct comm_peer *p, const struct comm_peer *other,
 
 	if (pipe(go) != 0)
 		return -1;
-	if (pipe(from) != 0 || (p->pid = fork()) < 0) {
+	if (pipe(from) != 0) {
 		close(go[0]);
 		close(go[1]);
+		return -1;
+	}
+	if ((p->pid = fork()) < 0) {
+		int e = errno;
+
+		close(go[0]);
+		close(go[1]);
+		close(from[0]);
+		close(from[1]);
+		errno = e;
 		return -1;
 	}
 	if (p->pid == 0) {
@@ -1348,7 +1376,7 @@ int processes_cost_comm_run(const struct bench_context *ctx, FILE *tsv, FILE *md
 	for (i = 0; cs->bytes[i] != 0; i++) {
 		struct comm_cfg cfg = { cs->bytes[i],
 			comm_clamp(cs->target, cs->bytes[i], cs->min_reps, cs->max_reps),
-			comm_clamp(cs->target, cs->bytes[i], cs->work_min, cs->work_max) };
+			comm_clamp(cs->work_target, cs->bytes[i], cs->work_min, cs->work_max) };
 		double t0 = bench_now();
 
 		cost_fmt_bytes(size, sizeof(size), (double)cs->bytes[i]);

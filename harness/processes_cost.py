@@ -5,12 +5,14 @@ writes the tables).
 The chapter's script, harness/03-processes.py, hands COMMANDS to
 bench.main(), so the harness runs them as
 
-    python3 harness/03-processes.py cost-startup MIB REPS SPAWN_REPS
+    python3 harness/03-processes.py cost-startup MIB REPS SPAWN_REPS BUDGET
         Allocate a bytearray of MIB MiB with every byte written, then start
         and join a multiprocessing.Process whose target does nothing, with
         each start method this platform has (fork, forkserver, spawn), one
         at a time and interleaved: REPS times for fork and forkserver,
-        SPAWN_REPS for spawn, after one of each as warm-up. Prints
+        SPAWN_REPS for spawn, after one of each as warm-up; or fewer, once
+        BUDGET seconds are spent and each has run at least MINIMUM times.
+        Prints
         BENCH methods=fork,forkserver,spawn rss_kib=K
               fork=N fork_q=MEDIAN,Q1,Q3,P10,P90 ...   (seconds)
 
@@ -93,8 +95,11 @@ def start_one(context):
 # DOC-END: py-startup
 
 
-def cost_startup(mib, reps, spawn_reps):
-    mib, reps, spawn_reps = int(mib), int(reps), int(spawn_reps)
+MINIMUM = 3
+
+
+def cost_startup(mib, reps, spawn_reps, budget):
+    mib, reps, spawn_reps, budget = int(mib), int(reps), int(spawn_reps), float(budget)
     # Repeating a one-byte bytearray writes every byte (bytearray(n) alone
     # would be zeroed pages the kernel has not yet given).
     memory = bytearray(b"\x5a") * (mib << 20)
@@ -105,7 +110,10 @@ def cost_startup(mib, reps, spawn_reps):
     times = {m: [] for m in methods}
     for m in methods:
         start_one(contexts[m])          # warm-up; starts forkserver's server
+    deadline = time.perf_counter() + budget
     for r in range(max(wanted.values())):
+        if r >= MINIMUM and time.perf_counter() > deadline:
+            break
         for m in methods:
             if r < wanted[m]:
                 times[m].append(start_one(contexts[m]))
