@@ -249,12 +249,14 @@ bench: deps-book
 	@for ch in $(MEASURED); do cat $(DATA)/$$ch/env.md; echo; for t in $(DATA)/$$ch/*.md; do \
 		[ $${t##*/} = env.md ] || { cat $$t; echo; }; done; done
 
-# One chapter's measurements, redone only when its bench program or its
-# Python side changed (make bench redoes them regardless).
+# One chapter's measurements, redone only when its bench program or the
+# Python side changed (any harness/*.py: a chapter's script imports the
+# core's and may import an earlier chapter's; make bench redoes them
+# regardless).
 $(DATA)/%/.measured: FORCE
 	@$(SUBMAKE) CH=$* EX=$(TREE)/$* OUT=$(B)/$(TREE)/$* bench
 	@if [ ! -f $@ ] || [ $(B)/$(TREE)/$*/bench -nt $@ ] || \
-	    { [ -f harness/$*.py ] && [ harness/$*.py -nt $@ ]; } || [ harness/bench.py -nt $@ ]; then \
+	    [ -n "$$(find harness -name '*.py' -newer $@)" ]; then \
 		echo "measuring chapter $* ($(TREE), $(PROFILE) profile) ..."; \
 		mkdir -p $(@D) && $(B)/$(TREE)/$*/bench run --profile $(PROFILE) --tree $(TREE) \
 			--out $(@D) --command "$(BENCH_COMMAND)" && touch $@; \

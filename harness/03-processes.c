@@ -42,7 +42,6 @@
 #include <err.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -486,25 +485,6 @@ static void picture_describe(char *buf, size_t size, enum bench_profile p)
 	snprintf(buf, size, "%s, one worker per CPU", PICTURE_PATH);
 }
 
-/*
- * The directory the tables go to: the core gives an experiment its two
- * open files, not their directory, so it is read back from the table's
- * own descriptor (Linux: /proc/self/fd), the temporary file in that
- * directory which the core renames when the experiment succeeds.
- */
-static int picture_dir(FILE *tsv, char *dir, size_t size)
-{
-	char link[64], path[4096];
-	ssize_t n;
-
-	snprintf(link, sizeof(link), "/proc/self/fd/%d", fileno(tsv));
-	if ((n = readlink(link, path, sizeof(path) - 1)) < 0)
-		return -1;
-	path[n] = '\0';
-	snprintf(dir, size, "%s", dirname(path));
-	return 0;
-}
-
 static int picture_run(const struct bench_context *ctx, FILE *tsv, FILE *md)
 {
 	struct picture_job pj = { .workers = ctx->ncpu };
@@ -514,11 +494,7 @@ static int picture_run(const struct bench_context *ctx, FILE *tsv, FILE *md)
 
 	picture_release();
 	picture_photo();
-	if (picture_dir(tsv, pj.dir, sizeof(pj.dir)) != 0) {
-		bench_blame_print("picture", NULL, false, "cannot find the output directory: %s",
-				  strerror(errno));
-		return -1;
-	}
+	snprintf(pj.dir, sizeof(pj.dir), "%s", ctx->dir);
 	if (bench_call("picture", &image_blame, 60, picture_child, &pj, NULL, &out) != 0)
 		goto out;
 	if (bench_field(&out, "same") == NULL) {

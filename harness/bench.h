@@ -255,6 +255,9 @@ struct bench_context {
 	const char *python;	/* the python3 to run, or NULL: none usable */
 	const struct bench_python *py;	/* what it is (label, GIL...) */
 	const char *script;	/* harness/CH.py, or NULL */
+	const char *dir;	/* the output directory (--out): where an
+				   experiment may write files of its own
+				   besides its two tables (a picture) */
 };
 
 /*

@@ -152,7 +152,7 @@ static void list(struct bench_opts *o)
 int bench_experiment_run(const struct bench_opts *o, const struct bench_experiment *e)
 {
 	struct bench_context ctx = { o->profile, o->ncpu, o->python, &o->py,
-				      bench_chapter.script };
+				      bench_chapter.script, o->dir };
 	struct bench_file tsv, md;
 	char name[128], size[512];
 	double t0 = bench_now();
