@@ -16,11 +16,14 @@
  *
  * The parent never waits on one worker in particular: it asks poll() which
  * of the busy workers' `from` pipes has something to say, and a dead
- * worker says it as loudly as a live one (end of file is readable). That
- * is how Python's multiprocessing notices a dead worker too; the
- * alternative, waitpid() with WNOHANG in a loop, either spins or sleeps
- * for a guessed interval, and a SIGCHLD handler would have to reach the
- * poll() through a pipe of its own (the self-pipe trick).
+ * worker says it as clearly as a live one (end of file is readable).
+ * Python's concurrent.futures waits the same way (on its result pipe and
+ * on each worker's sentinel), but then declares the whole pool broken;
+ * multiprocessing.Pool replaces a dead worker, found by a check every
+ * 0.1 s, but loses the task it held, and its map() waits for ever. The
+ * other ways to notice a death are worse: waitpid() with WNOHANG in a
+ * loop spins or sleeps for a guessed interval, and a SIGCHLD handler
+ * needs a pipe of its own to wake the poll() (the self-pipe trick).
  *
  * Only the one thread that calls the pool's functions touches struct
  * ppool: no lock. A slot is empty (pid 0, both descriptors -1) between the
@@ -31,6 +34,7 @@
 #include "pmap.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>

@@ -631,7 +631,7 @@ Test(ppool, hung_task_times_out_and_its_worker_is_replaced)
 {
 	pid_t hung;
 
-	start_pool(2, 300);
+	start_pool(2, 1000);
 	save_pids();
 	fill(10, VALUE);
 	args[3] = task_arg(HANG, 3);
