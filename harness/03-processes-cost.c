@@ -496,7 +496,8 @@ static void startup_write(const struct bench_context *ctx, const struct startup_
 			"spawn, or as many as %g s allow (at least 3), interleaved, after one of each "
 			"as warm-up (the first forkserver start also starts its server). A spawn child is a fresh python3 that imports the "
 			"script again; a forkserver child is forked from a small server process, not "
-			"from the parent. ", ctx->py->label, ss->py_reps, ss->py_spawn_reps, ss->py_budget_s);
+			"from the parent, but (in CPython 3.11 at least) it too runs the script's top "
+			"level again before its target. ", ctx->py->label, ss->py_reps, ss->py_spawn_reps, ss->py_budget_s);
 	else
 		fprintf(md, "Python not measured: %s. ", ctx->py->missing);
 	fprintf(md, "fork() copies the parent's page tables, which grow with its memory; "
@@ -1298,9 +1299,13 @@ static void comm_write(const struct comm_size *cs, int nsizes,
 		for (k = 0; k < 3; k++)
 			comm_fmt_rate(cell[k], sizeof(cell[k]),
 				      (double)cs->bytes[i] / s[i][k].v[0]);
-		fprintf(md, "| %s | %s | %s | %s | %.0f%% | %.0f%% |\n", size, cell[0], cell[1],
-			cell[2], 100 * s[i][COMM_MEMCPY].v[0] / s[i][COMM_PIPE].v[0],
-			100 * s[i][COMM_MEMCPY].v[0] / s[i][COMM_SHARED].v[0]);
+		fprintf(md, "| %s | %s | %s | %s |", size, cell[0], cell[1], cell[2]);
+		for (k = 0; k < 2; k++) {
+			double pct = 100 * s[i][COMM_MEMCPY].v[0] / s[i][k].v[0];
+
+			fprintf(md, " %.*f%% |", pct < 10 ? 1 : 0, pct);
+		}
+		fprintf(md, "\n");
 	}
 	fprintf(md, "\nTable: Bytes per second moved from a child process to its parent, "
 		"beside memcpy() in one process; the median of %d to %d transfers per size (fewer "
