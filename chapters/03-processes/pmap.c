@@ -21,6 +21,12 @@
  * Rejected: one pipe shared by every worker. Writes of 8 bytes to a pipe
  * are atomic (under PIPE_BUF), so the results would not mix, but the
  * parent could no longer tell whose 8 bytes are missing when one dies.
+ *
+ * The parent does not check close() on its pipe ends: on Linux close()
+ * frees the descriptor whatever it returns, and for a pipe end the call
+ * itself opened the only failure it can report, EBADF, would be a bug in
+ * this file. A worker does check, and exits 1 rather than work on with a
+ * descriptor it cannot account for.
  */
 #include "pmap.h"
 
