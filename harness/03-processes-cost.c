@@ -1359,6 +1359,10 @@ static void comm_write(const struct comm_size *cs, int nsizes,
 			}
 			fprintf(md, "; below that, starting a process and moving the data cost more "
 				"than the work saved. ");
+		} else if (first_win[k] >= 0) {
+			cost_fmt_bytes(size, sizeof(size), (double)cs->bytes[first_win[k]]);
+			fprintf(md, "two processes beat one at %s but not at the largest size: too "
+				"close to call on this machine. ", size);
 		} else {
 			fprintf(md, "two processes never beat one within these sizes. ");
 		}

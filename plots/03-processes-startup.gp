@@ -39,8 +39,8 @@ stats data using 3 name "m" nooutput
 set logscale xy 10
 set xrange [m_min / 1.5 : m_max * 1.5]
 set yrange [t_min / 3 : t_max * 3]
-set xtics ("1 MiB" 1, "4 MiB" 4, "16 MiB" 16, "64 MiB" 64, "128 MiB" 128, "256 MiB" 256, \
-	"1 GiB" 1024, "4 GiB" 4096)
+set xtics ("1 MiB" 1, "4 MiB" 4, "16 MiB" 16, "64 MiB" 64, "256 MiB" 256, "1 GiB" 1024, \
+	"4 GiB" 4096)
 set ytics ("1 µs" 1, "10 µs" 10, "100 µs" 100, "1 ms" 1000, "10 ms" 10000, "100 ms" 100000, \
 	"1 s" 1000000)
 set xlabel "memory the parent has written (log scale)"
