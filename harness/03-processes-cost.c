@@ -1409,6 +1409,3 @@ out:
 	return ret;
 }
 
-const struct bench_experiment processes_cost_startup = PROCESSES_COST_STARTUP;
-const struct bench_experiment processes_cost_memory = PROCESSES_COST_MEMORY;
-const struct bench_experiment processes_cost_comm = PROCESSES_COST_COMM;

@@ -24,19 +24,11 @@
 
 #include "bench.h"
 
-extern const struct bench_experiment processes_cost_startup, processes_cost_memory,
-	processes_cost_comm;
-
 /*
- * The same three as initializers, for an array of experiments with static
- * storage (a bench_chapter's): C does not let such an array copy a const
- * object, processes_cost_startup say, since it is not a constant
- * expression; a macro made of string literals and function addresses is.
- *
- *	static const struct bench_experiment experiments[] = {
- *		PROCESSES_COST_STARTUP, PROCESSES_COST_MEMORY, PROCESSES_COST_COMM,
- *		{ NULL, NULL, NULL, NULL },
- *	};
+ * The three experiments, as initializers for the chapter's array of
+ * experiments (harness/03-processes.c): an array with static storage can
+ * be initialised from string literals and function addresses, not by
+ * copying a const object defined in another file.
  */
 void processes_cost_startup_describe(char *buf, size_t size, enum bench_profile p);
 int processes_cost_startup_run(const struct bench_context *ctx, FILE *tsv, FILE *md);

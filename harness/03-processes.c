@@ -401,29 +401,18 @@ static int picture_run(const struct bench_context *ctx, FILE *tsv, FILE *md);
 static void pool_describe(char *buf, size_t size, enum bench_profile p);
 static int pool_run(const struct bench_context *ctx, FILE *tsv, FILE *md);
 
-/*
- * Not const: the last three are harness/03-processes-cost.c's, and C does
- * not let a static initializer copy an object defined in another file, so
- * experiments_add() copies them in before main() runs.
- */
-static struct bench_experiment experiments[] = {
+/* The last three are harness/03-processes-cost.c's (03-processes-cost.h). */
+static const struct bench_experiment experiments[] = {
 	{ "picture", "the photograph before and after image_process_shared(), as PNG files "
 	  "(picture-before.png, picture-after.png) for the book", picture_describe, picture_run },
 	{ "pool", "tasks per second of the tree's process pool (ppool_map) against Chapter 2's "
 	  "thread pool (pool_map) on the same tiny tasks, against the worker count",
 	  pool_describe, pool_run },
-	{ NULL, NULL, NULL, NULL },	/* processes_cost_startup */
-	{ NULL, NULL, NULL, NULL },	/* processes_cost_memory */
-	{ NULL, NULL, NULL, NULL },	/* processes_cost_comm */
+	PROCESSES_COST_STARTUP,
+	PROCESSES_COST_MEMORY,
+	PROCESSES_COST_COMM,
 	{ NULL, NULL, NULL, NULL },
 };
-
-__attribute__((constructor)) static void experiments_add(void)
-{
-	experiments[2] = processes_cost_startup;
-	experiments[3] = processes_cost_memory;
-	experiments[4] = processes_cost_comm;
-}
 
 const struct bench_chapter bench_chapter = {
 	"03-processes", "harness/03-processes.py", workloads, modes, pymodes, experiments,

@@ -11,6 +11,8 @@
  */
 #include "procs_test.h"
 
+#include "check.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <signal.h>
@@ -300,4 +302,12 @@ void pt_misbehave(enum pt_how how)
 	}
 	for (;;)
 		pause();
+}
+
+void pt_finished(void)
+{
+	pt_short_io(0);
+	pt_eintr(false);
+	pt_fail_fork(-1, 0);
+	test_finished();
 }

@@ -51,6 +51,14 @@ void pt_eintr(bool on);
    err, starting nothing; later calls succeed. pt_fail_fork(-1, 0) cancels. */
 void pt_fail_fork(long after, int err);
 
+/*
+ * Every Chapter 3 suite's .fini: switch every fault off, then write the
+ * test's completion token (test_finished(), check.h), whose own write()
+ * goes through the wrapper too and must not be cut short or interrupted,
+ * also after a failed assertion left a fault on.
+ */
+void pt_finished(void);
+
 /* How many fork() calls succeeded in this process so far. */
 long pt_forks(void);
 

@@ -15,6 +15,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "sched_noise.h"
 #include "timing.h"
@@ -37,6 +38,8 @@ static struct {
 	atomic_bool failing;		/* A worker is writing message. */
 	atomic_bool failed;		/* message is complete. */
 	atomic_bool stopping;		/* The test has failed: leave. */
+	pid_t pid;			/* The test's process (not a child that a
+					   worker fork()ed). */
 	char message[4096];
 } wk;
 
@@ -230,14 +233,17 @@ static void workers_describe(const struct workers_run *run, FILE *out)
  * this worker's failure and end the thread, so the test reports a failure
  * with a message instead of a crash. pthread_exit() from a signal handler
  * is what glibc's own asynchronous cancellation does. On a thread that is
- * not a worker, return: abort() then kills the process as usual.
+ * not a worker, return: abort() then kills the process as usual. So also
+ * in a child process that a worker fork()ed (Chapter 3's workers): it
+ * inherits the handler and the thread's worker number, but its abort() is
+ * a crash the code under test must see as one.
  */
 static void workers_on_abort(int sig)
 {
 	char why[1024] = "";
 
 	(void)sig;
-	if (self < 0)
+	if (self < 0 || getpid() != wk.pid)
 		return;
 	if (wk.run.explain_abort != NULL)
 		wk.run.explain_abort(wk.run.describe_ctx, self, why, sizeof(why));
@@ -267,6 +273,7 @@ void workers_run(const struct workers_run *run)
 
 	cr_assert(run->n >= 1 && run->n <= WORKERS_MAX, "workers_run: n = %d", run->n);
 	memset(&wk, 0, sizeof(wk));
+	wk.pid = getpid();
 	memset(&abort_action, 0, sizeof(abort_action));
 	abort_action.sa_handler = workers_on_abort;
 	sigemptyset(&abort_action.sa_mask);
