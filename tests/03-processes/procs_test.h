@@ -52,12 +52,32 @@ void pt_eintr(bool on);
 void pt_fail_fork(long after, int err);
 
 /*
- * Every Chapter 3 suite's .fini: switch every fault off, then write the
- * test's completion token (test_finished(), check.h), whose own write()
- * goes through the wrapper too and must not be cut short or interrupted,
- * also after a failed assertion left a fault on.
+ * Every Chapter 3 suite's .init and .fini. pt_setup() records which
+ * process is the test's. pt_finished() switches every fault off, then
+ * writes the test's completion token (test_finished(), check.h), whose own
+ * write() goes through the wrapper too and must not be cut short or
+ * interrupted, also after a failed assertion left a fault on. In any other
+ * process (a forked worker that returned into the test's code instead of
+ * ending) it ends that process at once with PT_STRAY_STATUS: a copy of the
+ * test must never report the test's result.
  */
+#define PT_STRAY_STATUS 86
+void pt_setup(void);
 void pt_finished(void);
+
+/*
+ * Call it right after every call of the code under test. In the test's own
+ * process it does nothing. In a forked worker that returned from the code
+ * under test instead of ending (it fell into its parent's fork loop), it
+ * ends that copy of the test with PT_STRAY_STATUS before it can run the
+ * test's checks, or Criterion's report, as if it were the test: the test's
+ * own process then sees a worker that exited with that status.
+ */
+void pt_returned(void);
+
+/* For a message about a worker's status: a sentence explaining
+   PT_STRAY_STATUS if wstatus is that exit status, else "". */
+const char *pt_stray_hint(int wstatus);
 
 /* How many fork() calls succeeded in this process so far. */
 long pt_forks(void);
@@ -80,7 +100,9 @@ struct pt_fds {
 	bool open[PT_MAX_FD];
 };
 
-/* Which descriptors are open now. */
+/* Which descriptors are open now. AddressSanitizer's own (a background
+   thread opens /proc/self/statm for a moment every 100 ms or so, with the
+   runner's memory limit) never count, here or below. */
 void pt_fds_snapshot(struct pt_fds *s);
 
 /* Fail the test if a descriptor is open now that was not in s, naming each

@@ -36,20 +36,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/*
- * The faults stay set until a test clears them, and test_finished() writes
- * the test's completion token with write(), which is wrapped too: a test
- * that fails while a fault is set must not have the token's write fail.
- */
-static void it_finished(void)
-{
-	pt_short_io(0);
-	pt_eintr(false);
-	pt_fail_fork(-1, 0);
-	test_finished();
-}
-
-TestSuite(image, .fini = it_finished, .timeout = CHECK_TIMEOUT_S);
+TestSuite(image, .init = pt_setup, .fini = pt_finished, .timeout = CHECK_TIMEOUT_S);
 
 #define IMAGE_C "chapters/03-processes/image.c"
 
@@ -95,6 +82,7 @@ static void it_body(int id, void *ctx)
 		c->err = image_process_pipes(c->in, &c->out, c->workers, &c->failure);
 	else
 		c->err = image_process_shared(c->in, &c->out, c->workers, &c->failure);
+	pt_returned();
 	c->forks = pt_forks() - forks;
 	workers_phase("returned");
 }

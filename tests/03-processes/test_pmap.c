@@ -46,9 +46,8 @@
 #define PM_DEADLINE_MS 10000L
 
 static void pm_setup(void);
-static void pm_finished(void);
 
-TestSuite(pmap, .init = pm_setup, .fini = pm_finished, .timeout = CHECK_TIMEOUT_S);
+TestSuite(pmap, .init = pm_setup, .fini = pt_finished, .timeout = CHECK_TIMEOUT_S);
 
 /* --- What the workers tell the test ---------------------------------------- */
 
@@ -72,7 +71,7 @@ struct pm_shared {
 	int wait_for;			/* PM_ABORT_AFTER waits for this worker. */
 	atomic_int ran[PMAP_MAX_WORKERS];	/* Times the task ran for worker k. */
 	atomic_int pid[PMAP_MAX_WORKERS], ppid[PMAP_MAX_WORKERS];
-	atomic_int fds_new[PMAP_MAX_WORKERS];	/* pm_fds_new() in worker k. */
+	atomic_int fds_new[PMAP_MAX_WORKERS];	/* pt_fds_new() in worker k. */
 	atomic_int hanging[PMAP_MAX_WORKERS];	/* Worker k is about to hang. */
 	atomic_int waited_too_long;	/* PM_ABORT_AFTER gave up waiting. */
 	atomic_int exit_handlers;	/* The test's atexit handler ran in a worker. */
@@ -90,16 +89,9 @@ static void pm_setup(void)
 	cr_assert(m != MAP_FAILED, "test setup: mmap failed: %s", strerror(errno));
 	sh = m;
 	pm_parent = getpid();
+	pt_setup();
 	/* A task in the test process itself must not record (k would be wrong). */
 	sh->units = 1;
-}
-
-/* The faults end with the test: the completion token is written with write(). */
-static void pm_finished(void)
-{
-	pt_short_io(0);
-	pt_eintr(false);
-	test_finished();
 }
 
 /* One call of pmap_sum(), run by pm_run() on a helper thread. */
@@ -118,56 +110,6 @@ static struct pm_call {
 
 /* A value pmap_sum() must leave in *sum when it fails. */
 #define PM_UNTOUCHED UINT64_C(0xdeadbeefcafe)
-
-/*
- * Is fd AddressSanitizer's own? With hard_rss_limit_mb (tools/run-tests
- * sets it), a background thread of the sanitizer opens /proc/self/statm
- * for a moment every 100 ms or so: a descriptor the code under test never
- * opened, which a check may meet, or a fork() may copy into a worker.
- */
-static bool pm_is_sanitizers(int fd)
-{
-	char path[64], what[64];
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	if ((n = readlink(path, what, sizeof(what) - 1)) <= 0)
-		return false;
-	what[n] = '\0';
-	return strncmp(what, "/proc/", 6) == 0 && n > 6 &&
-	       strcmp(what + n - 6, "/statm") == 0;
-}
-
-/* Which descriptors are open now, leaving out the sanitizer's. */
-static void pm_fds_snapshot(struct pt_fds *s)
-{
-	pt_fds_snapshot(s);
-	for (int fd = 0; fd < PT_MAX_FD; fd++)
-		if (s->open[fd] && pm_is_sanitizers(fd))
-			s->open[fd] = false;
-}
-
-/* pt_fds_new(), leaving out the sanitizer's descriptors. */
-static int pm_fds_new(const struct pt_fds *s)
-{
-	struct pt_fds now;
-	int n = 0;
-
-	pm_fds_snapshot(&now);
-	for (int fd = 0; fd < PT_MAX_FD; fd++)
-		n += now.open[fd] && !s->open[fd];
-	return n;
-}
-
-/* pt_expect_fds(), once the sanitizer's descriptors are left out. */
-static void pm_expect_fds(const struct pt_fds *before, const char *after)
-{
-	struct pt_fds now;
-
-	pm_fds_snapshot(&now);
-	if (memcmp(now.open, before->open, sizeof(now.open)) != 0)
-		pt_expect_fds(before, after);
-}
 
 /* The write end of this worker's pipe: a new pipe descriptor open for writing. */
 static int pm_own_write_end(void)
@@ -294,7 +236,7 @@ static uint64_t pm_task(uint64_t lo, uint64_t hi, void *arg)
 	atomic_store(&sh->ppid[k], getppid());
 	atomic_store(&sh->lo[k], lo);
 	atomic_store(&sh->hi[k], hi);
-	atomic_store(&sh->fds_new[k], pm_fds_new(&call.before));
+	atomic_store(&sh->fds_new[k], pt_fds_new(&call.before));
 	atomic_fetch_add(&sh->ran[k], 1);
 	pm_act(k, result);
 	return result;
@@ -307,6 +249,7 @@ static void *pm_thread(void *unused)
 	(void)unused;
 	call.rc = pmap_sum(call.task, call.arg, call.n, call.workers, &call.sum,
 			   &call.failure);
+	pt_returned();
 	atomic_store(&call.done, true);
 	return NULL;
 }
@@ -387,7 +330,7 @@ static int pm_run(pmap_task *task, void *arg, uint64_t n, int workers,
 	atomic_store(&call.done, false);
 	snprintf(what, sizeof(what), "after pmap_sum(n = %llu, workers = %d)",
 		 (unsigned long long)n, workers);
-	pm_fds_snapshot(&call.before);
+	pt_fds_snapshot(&call.before);
 	if ((err = pthread_create(&t, NULL, pm_thread, NULL)) != 0)
 		cr_fatal("test setup: pthread_create: %s", strerror(err));
 	for (long ms = 0; !pm_sum_finished() && ms < PM_DEADLINE_MS; ms++) {
@@ -410,7 +353,7 @@ static int pm_run(pmap_task *task, void *arg, uint64_t n, int workers,
 	}
 	pthread_join(t, NULL);
 	pt_expect_no_children(what);
-	pm_expect_fds(&call.before, what);
+	pt_expect_fds(&call.before, what);
 	return call.rc;
 }
 
@@ -439,10 +382,16 @@ static void pm_expect_exact(uint64_t n, int workers, const char *when)
 	uint64_t want = cpu_intensive_task(0, n, NULL);
 	int rc = pm_run(cpu_intensive_task, NULL, n, workers, NULL);
 
+	char why[512] = "";
+
+	if (rc == ECHILD)
+		snprintf(why, sizeof(why), "; it says %s%s",
+			 pmap_describe(&call.failure, (char[256]){ 0 }, 256),
+			 pt_stray_hint(call.failure.wstatus));
 	cr_assert(eq(int, rc, 0), "pmap_sum(cpu_intensive_task, n = %llu, workers = %d)%s "
 		  "returned %s, expected 0: every worker should have sent its 8 bytes and "
-		  "exited 0 (" PMAP_C ", pmap_sum, part A)", (unsigned long long)n, workers,
-		  when, pm_errname(rc));
+		  "exited 0%s (" PMAP_C ", pmap_sum, part A)", (unsigned long long)n, workers,
+		  when, pm_errname(rc), why);
 	cr_assert(eq(u64, call.sum, want), "pmap_sum(cpu_intensive_task, n = %llu, workers = "
 		  "%d)%s gave %llu, but cpu_intensive_task(0, %llu) is %llu: worker k must "
 		  "get units [n * k / workers, n * (k + 1) / workers), and the sum must add "
@@ -981,7 +930,7 @@ static void pm_limit_fds(int spare, struct rlimit *old)
 	int fd = 0;
 
 	cr_assert(getrlimit(RLIMIT_NOFILE, old) == 0, "test setup: getrlimit");
-	pm_fds_snapshot(&now);
+	pt_fds_snapshot(&now);
 	for (; fd < PT_MAX_FD && spare > 0; fd++)
 		spare -= !now.open[fd];
 	lim = *old;

@@ -36,19 +36,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/*
- * The faults a test switches on (pt_eintr, pt_short_io) would also hit
- * test_finished()'s own write: switch them off first, also after a failed
- * assertion.
- */
-static void ppool_fini(void)
-{
-	pt_eintr(false);
-	pt_short_io(0);
-	test_finished();
-}
-
-TestSuite(ppool, .fini = ppool_fini, .timeout = CHECK_TIMEOUT_S);
+TestSuite(ppool, .init = pt_setup, .fini = pt_finished, .timeout = CHECK_TIMEOUT_S);
 
 #define PP "ppool.c"
 #define MAX_TASKS 1000
@@ -110,11 +98,6 @@ static int64_t task(int64_t arg)
 		timing_sleep_us(1000L * index);
 		return value_of(index);
 	case ABORT:
-		/*
-		 * The test's own SIGABRT handler (workers.h) was inherited by
-		 * this fork of the test; the worker must die of the signal.
-		 */
-		signal(SIGABRT, SIG_DFL);
 		pt_misbehave(PT_ABORT);
 		break;
 	case EXIT3:
@@ -185,6 +168,7 @@ static void call_body(int id, void *ctx)
 		call.ret = ppool_destroy(&pool);
 		break;
 	}
+	pt_returned();
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1);
 	call.wall_ns = timing_now_ns() - w0;
 	call.cpu_ns = (uint64_t)(c1.tv_sec - c0.tv_sec) * 1000000000ULL + (uint64_t)c1.tv_nsec -
