@@ -49,7 +49,7 @@ $(error TREE=$(TREE): choose TREE=solutions (the reference) or TREE=chapters (yo
 endif
 
 all: book
-.PHONY: all help check test grade bench book html pdf clean deps-check deps-book deps-test FORCE \
+.PHONY: all help check hint test grade bench book html pdf clean deps-check deps-book deps-test FORCE \
 	test-manifest test-reference test-skeleton test-answers test-mutants test-edition test-book
 
 help:
@@ -60,6 +60,7 @@ help:
 	@echo 'Students (edit only your exercise files, chapters/NN-name/*.c, between BEGIN/END EXERCISE)'
 	@echo '  make check          build and run the tests on your files, as the grader will: what passes, what fails, why, your score, what next'
 	@echo '  make check CHAPTER=01-gil   one chapter only'
+	@echo '  make hint           the next hint for the part make check sent you to (PART=02-threads/B: that part; HINT=N: hint N)'
 	@echo '  make bench TREE=chapters    time your code: threads, processes, your GIL'
 	@echo 'Instructors'
 	@echo '  make grade          grade chapters/ by tests/rubric: a score table and build/grade/results.json'
@@ -81,6 +82,12 @@ deps-check deps-book deps-test:
 # part with what to do next.
 check: deps-check
 	@tools/grade -m check -j $(JOBS) -c "$(CHAPTER)" chapters
+
+# The next of a part's two or three hints (chapters/NN-name/hints.md): for
+# the part your last make check sent you to, or PART=02-threads/B; HINT=N
+# shows hint N.
+hint:
+	@B=$(B) tools/hint $(if $(HINT),-n $(HINT)) $(PART)
 
 # --- Instructors ------------------------------------------------------------
 
@@ -106,6 +113,7 @@ test: deps-test
 test-manifest:
 	@for ch in $(CHAPTERS); do \
 		tools/manifest check $$ch || exit 1; \
+		tools/hint check $$ch || exit 1; \
 		for f in $$(tools/manifest $$ch exercise); do \
 			[ -f chapters/$$ch/$$f ] || { echo "test-manifest: chapters/$$ch/$$f: no such skeleton"; exit 1; }; \
 			[ -f solutions/$$ch/$$f ] || { echo "test-manifest: solutions/$$ch/$$f: no such reference"; exit 1; }; \
@@ -119,18 +127,23 @@ test-manifest:
 			printf "test-manifest: tests/rubric: %s is in part %s, which chapters/%s/manifest does not declare\n", $$5, $$3, ch; bad = 1 } \
 			END { exit bad }' tests/rubric || exit 1; \
 	done; \
-	echo "test-manifest: every chapter's manifest, exercise files and rubric parts agree"
+	echo "test-manifest: every chapter's manifest, exercise files and rubric parts agree, and every part has two or three hints"
 
 # Two complete runs of the reference at the same moment both pass every
 # test, beside a third whose longer tests the runner kills; none of them
-# leaves anything behind (tools/test-isolation says what it checks).
+# leaves anything behind (tools/test-isolation says what it checks). This
+# is a proof about the runner, made on one chapter: the one whose tests
+# start and leave the most (processes, pipes, shared memory objects, an
+# HTTP server). Every chapter's reference also passes every test in
+# test-answers, among a crowd of runs of its own tests (its control), and
+# in test-edition, graded test by test as a hand-in.
+ISOLATION_CHAPTER ?= 03-processes
 test-reference:
-	@for ch in $(CHAPTERS); do \
-		tools/test-isolation $$ch solutions/$$ch $(B)/solutions/$$ch >$(B)/isolation-$$ch.log 2>&1 || \
-			{ cat $(B)/isolation-$$ch.log; echo "test-reference: FAILED for $$ch (logs in $(B)/solutions/$$ch/)"; exit 1; }; \
-		n=$$(wc -l <$(B)/solutions/$$ch/a/results.tsv); \
-		echo "test-reference: every one of the $$n tests of $$ch passes on solutions/$$ch, in two runs started at the same moment beside a third whose tests the runner killed; none of the three left anything behind"; \
-	done
+	@ch=$(ISOLATION_CHAPTER); \
+	tools/test-isolation $$ch solutions/$$ch $(B)/solutions/$$ch >$(B)/isolation-$$ch.log 2>&1 || \
+		{ cat $(B)/isolation-$$ch.log; echo "test-reference: FAILED for $$ch (logs in $(B)/solutions/$$ch/)"; exit 1; }; \
+	n=$$(wc -l <$(B)/solutions/$$ch/a/results.tsv); \
+	echo "test-reference: every one of the $$n tests of $$ch passes on solutions/$$ch, in two runs started at the same moment beside a third whose tests the runner killed; none of the three left anything behind"
 
 # The skeleton as committed: if chapters/ has local edits (a student's work),
 # the committed version is tested, so that make test stays meaningful.
@@ -148,7 +161,7 @@ test-skeleton:
 			tools/regions check solutions/$$ch/$$f $(B)/pristine/$$ch/$$f || \
 				{ echo "test-skeleton: $$s and solutions/$$ch/$$f differ outside the exercise regions"; exit 1; }; \
 		done; \
-		tools/run-tests -j $(JOBS) $$ch $(B)/pristine/$$ch $(B)/skeleton/$$ch || exit 2; \
+		tools/run-tests -b -j 1 $$ch $(B)/pristine/$$ch $(B)/skeleton/$$ch || exit 2; \
 		if grep -q '	build	' $(B)/skeleton/$$ch/results.tsv; then \
 			echo "test-skeleton: the $$ch skeleton does not compile cleanly:"; cat $(B)/skeleton/$$ch/build.log; exit 1; fi; \
 	done; \
@@ -199,7 +212,8 @@ answer/%: FORCE
 		if grep -q '^@@ ' $$src; then tools/regions patch solutions/$$ch/$$file $$src >$$dir/$$file || exit 1; fi; \
 	fi; \
 	tests=; [ $$kind = mutants ] && tests=$$(sed -n 's/^.*caught-by:[[:space:]]*//p' $$src | sed 's/[[:space:]]*\*\/.*//'); \
-	EX_FALLBACK=solutions/$$ch tools/run-tests -j 1 $$(for t in $$tests; do printf -- '-t %s ' $$t; done) $$ch $$dir $$dir/run || exit 2; \
+	batch=-b; [ $$kind = mutants ] && batch=; \
+	EX_FALLBACK=solutions/$$ch tools/run-tests $$batch -j 1 $$(for t in $$tests; do printf -- '-t %s ' $$t; done) $$ch $$dir $$dir/run || exit 2; \
 	case $$kind in \
 	mutants) tools/report caught $$src $$dir/run/results.tsv ;; \
 	variants) tools/report variant $$src $$dir/run/results.tsv && echo "  passes: $$src" ;; \
@@ -230,7 +244,12 @@ test-edition:
 	$(MAKE) --no-print-directory -C $(EDITION) check CHAPTER=$(firstword $(CHAPTERS)) DEPS=skip >$(B)/edition-check.log 2>&1; \
 	grep -q '^Next: Part A of chapter' $(B)/edition-check.log || \
 		{ cat $(B)/edition-check.log; echo "test-edition: FAILED: make check on the skeleton does not send a student to Part A"; exit 1; }; \
-	echo "test-edition: without solutions/, make grade gives the reference full marks (ignoring and reporting a change outside the regions) and make check sends the skeleton to Part A"
+	$(MAKE) --no-print-directory -C $(EDITION) hint >$(B)/edition-hint.log 2>&1 && \
+	$(MAKE) --no-print-directory -C $(EDITION) hint >>$(B)/edition-hint.log 2>&1 && \
+	grep -q "^Chapter $(firstword $(CHAPTERS)), part A (.*): hint 1 of" $(B)/edition-hint.log && \
+	grep -q "^Chapter $(firstword $(CHAPTERS)), part A (.*): hint 2 of" $(B)/edition-hint.log || \
+		{ cat $(B)/edition-hint.log; echo "test-edition: FAILED: make hint after that check does not give Part A's hints one after the other"; exit 1; }; \
+	echo "test-edition: without solutions/, make grade gives the reference full marks (ignoring and reporting a change outside the regions), make check sends the skeleton to Part A, and make hint then gives Part A's first hint, then its second"
 
 test-book:
 	@$(MAKE) --no-print-directory book PROFILE=short BOOKDIR=$(B)/test-book BENCH_COMMAND="make test" >$(B)/test-book.log 2>&1 || \
