@@ -263,6 +263,8 @@ int pool_map(struct pool *p, pool_task_fn fn, void *const args[],
 		if ((e = pool_wait(f, &results[i])) != 0 && err == 0)
 			err = e;
 	}
+	for (i = submitted; i < n; i++)
+		results[i] = NULL;	/* Never submitted. */
 	return err;
 	/* END EXERCISE pool_map */
 }

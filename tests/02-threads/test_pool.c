@@ -191,6 +191,46 @@ Test(pool, map_returns_each_result_at_its_index)
 }
 
 /*
+ * pool_map() on a pool that was shut down: every submission fails, so the
+ * map returns pool_submit()'s EPIPE, and every results[i] is NULL (the
+ * contract's "never submitted"), not whatever the caller's array held.
+ */
+static void map_closed_body(int id, void *ctx)
+{
+	void *const junk = (void *)(uintptr_t)0xdead;
+	int err;
+
+	(void)id;
+	(void)ctx;
+	pt_start(&pt);
+	pt_shutdown(&pt, POOL_FINISH);
+	for (uintptr_t i = 0; i < 4; i++) {
+		sc.args[i] = (void *)i;
+		sc.results[i] = junk;
+	}
+	if ((err = pt_map(&pt, square, sc.args, sc.results, 4)) != EPIPE)
+		workers_fail("pool_map() of 4 tasks on a pool that was shut down returned %s, "
+			     "not EPIPE: when pool_submit() fails, pool_map() returns its error "
+			     "(" PT_POOL_C ", pool_map, part C)", pt_errname(err));
+	for (uintptr_t i = 0; i < 4; i++) {
+		if (sc.results[i] != NULL)
+			workers_fail("pool_map() on a pool that was shut down returned EPIPE but "
+				     "left results[%lu] as the caller had it (%p): results[i] must be "
+				     "NULL for a task that was never submitted, so that the caller "
+				     "never takes old memory for a result (" PT_POOL_C ", pool_map, "
+				     "part C)", (unsigned long)i, sc.results[i]);
+	}
+	pt_stop(&pt);
+}
+
+Test(pool, map_after_shutdown_fails_and_leaves_no_stale_result)
+{
+	pt_init(&pt, 2, 0);
+	pt_run(&pt, "pool_map() of 4 tasks after pool_shutdown()", 1, map_closed_body, NULL);
+	pt_fini(&pt);
+}
+
+/*
  * Four tasks on four workers, each waiting until all those submitted after
  * it have finished: they finish in reverse order. (A task gives up after
  * half a second, so that a pool that runs fewer at once still ends.)
