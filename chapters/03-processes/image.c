@@ -65,8 +65,9 @@ int image_process_pipes(const struct image *in, struct image *out,
 	 * Then, worker by worker, in order: read its rows into their place in
 	 * out->pixels with fd_read_full(), close the pipe, reap it. A worker
 	 * that died, exited non-zero or sent fewer bytes is an ECHILD, and
-	 * *failure names the first one. After a failed pipe() or fork(), kill
-	 * and reap the workers already started. On every error, free out.
+	 * *failure names the lowest-numbered one. After a failed pipe() or
+	 * fork(), kill and reap the workers already started. On every error,
+	 * free out.
 	 */
 	(void)in;
 	(void)workers;
@@ -89,7 +90,7 @@ int image_process_shared(const struct image *in, struct image *out,
 	 * workers: each transforms its rows straight into out->pixels and
 	 * calls _exit(0). Reap them all (retrying after EINTR); a worker that
 	 * did not exit with status 0 is an ECHILD, and *failure names the
-	 * first one (got and want 0: no bytes crossed a pipe). After a failed
+	 * lowest-numbered one (got and want 0: no bytes crossed a pipe). After a failed
 	 * fork(), kill and reap the workers already started. On every error,
 	 * unmap out with image_free().
 	 */

@@ -141,9 +141,18 @@ static void ppool_reap(struct ppool *p, int k, int *wstatus)
 	struct ppool_worker *w = &p->w[k];
 
 	ppool_close(&w->to);
-	/* A signal may interrupt the wait; the worker is still ours to reap. */
-	while (waitpid(w->pid, wstatus, 0) < 0 && errno == EINTR)
-		;
+	/*
+	 * A signal may interrupt the wait; the worker is still ours to reap.
+	 * Any other failure (ECHILD: the caller ignores SIGCHLD, so the kernel
+	 * reaped it) leaves no status to read: report it as killed, as
+	 * pmap_reap() does, rather than leave *wstatus unset.
+	 */
+	while (waitpid(w->pid, wstatus, 0) < 0) {
+		if (errno != EINTR) {
+			*wstatus = SIGKILL;
+			break;
+		}
+	}
 	ppool_close(&w->from);
 	w->pid = 0;
 	w->task = -1;
