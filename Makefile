@@ -60,6 +60,9 @@ help:
 	@echo 'Students (edit only your exercise files, chapters/NN-name/*.c, between BEGIN/END EXERCISE)'
 	@echo '  make check          build and run the tests on your files, as the grader will: what passes, what fails, why, your score, what next'
 	@echo '  make check CHAPTER=01-gil   one chapter only'
+	@echo '  make check PART=02-threads/B, TEST=queue/close_wakes_every_waiting_get   one part, one test'
+	@echo '  make check REPEAT=20 ...    run the tests 20 times: a race that fails only sometimes shows'
+	@echo '  make check DETAIL=all       every test of every part (by default, parts after yours get one line each)'
 	@echo '  make hint           the next hint for the part make check sent you to (PART=02-threads/B: that part; HINT=N: hint N)'
 	@echo '  make bench TREE=chapters    time your code: threads, processes, your GIL'
 	@echo 'Instructors'
@@ -81,7 +84,8 @@ deps-check deps-book deps-test:
 # your files, spliced into the given code, built and tested; a report by
 # part with what to do next.
 check: deps-check
-	@tools/grade -m check -j $(JOBS) -c "$(CHAPTER)" chapters
+	@DETAIL=$(DETAIL) tools/grade -m check -j $(JOBS) -c "$(CHAPTER)" \
+		$(if $(PART),-p $(PART)) $(if $(TEST),-t $(TEST)) $(if $(REPEAT),-r $(REPEAT)) chapters
 
 # The next of a part's two or three hints (chapters/NN-name/hints.md): for
 # the part your last make check sent you to, or PART=02-threads/B; HINT=N
@@ -249,7 +253,11 @@ test-edition:
 	grep -q "^Chapter $(firstword $(CHAPTERS)), part A (.*): hint 1 of" $(B)/edition-hint.log && \
 	grep -q "^Chapter $(firstword $(CHAPTERS)), part A (.*): hint 2 of" $(B)/edition-hint.log || \
 		{ cat $(B)/edition-hint.log; echo "test-edition: FAILED: make hint after that check does not give Part A's hints one after the other"; exit 1; }; \
-	echo "test-edition: without solutions/, make grade gives the reference full marks (ignoring and reporting a change outside the regions), make check sends the skeleton to Part A, and make hint then gives Part A's first hint, then its second"
+	t=$$(awk -v ch=$(firstword $(CHAPTERS)) '$$1 == "test" && $$2 == ch { print $$5; exit }' tests/rubric); \
+	$(MAKE) --no-print-directory -C $(EDITION) check TEST=$$t REPEAT=2 DEPS=skip >$(B)/edition-repeat.log 2>&1; \
+	grep -q "^  FAIL    $$t  (failed 2 of 2 runs)" $(B)/edition-repeat.log && grep -q '^0 of the 1 tests that ran passed every time' $(B)/edition-repeat.log || \
+		{ cat $(B)/edition-repeat.log; echo "test-edition: FAILED: make check TEST=$$t REPEAT=2 on the skeleton does not report that one test failing twice"; exit 1; }; \
+	echo "test-edition: without solutions/, make grade gives the reference full marks (ignoring and reporting a change outside the regions), make check sends the skeleton to Part A, make hint then gives Part A's first hint, then its second, and make check TEST=... REPEAT=2 runs one test twice"
 
 test-book:
 	@$(MAKE) --no-print-directory book PROFILE=short BOOKDIR=$(B)/test-book BENCH_COMMAND="make test" >$(B)/test-book.log 2>&1 || \
