@@ -49,7 +49,7 @@ $(error TREE=$(TREE): choose TREE=solutions (the reference) or TREE=chapters (yo
 endif
 
 all: book
-.PHONY: all help check hint test grade bench book html pdf clean deps-check deps-book deps-test FORCE \
+.PHONY: all help check hint reset test grade bench book html pdf clean deps-check deps-book deps-test FORCE \
 	test-manifest test-reference test-skeleton test-answers test-mutants test-edition test-book
 
 help:
@@ -63,6 +63,7 @@ help:
 	@echo '  make check PART=02-threads/B, TEST=queue/close_wakes_every_waiting_get   one part, one test'
 	@echo '  make check REPEAT=20 ...    run the tests 20 times: a race that fails only sometimes shows'
 	@echo '  make check DETAIL=all       every test of every part (by default, parts after yours get one line each)'
+	@echo '  make reset PART=02-threads/B   put that part'"'"'s regions back as the skeleton has them (your file kept as a backup)'
 	@echo '  make hint           the next hint for the part make check sent you to (PART=02-threads/B: that part; HINT=N: hint N)'
 	@echo '  make bench TREE=chapters    time your code: threads, processes, your GIL'
 	@echo 'Instructors'
@@ -86,6 +87,12 @@ deps-check deps-book deps-test:
 check: deps-check
 	@DETAIL=$(DETAIL) tools/grade -m check -j $(JOBS) -c "$(CHAPTER)" \
 		$(if $(PART),-p $(PART)) $(if $(TEST),-t $(TEST)) $(if $(REPEAT),-r $(REPEAT)) chapters
+
+# One part's exercise regions back as the skeleton has them (FROM=REV: the
+# skeleton as committed there, default HEAD); your file is kept as a backup
+# next to it, and the message says where.
+reset:
+	@tools/reset $(if $(FROM),-f $(FROM)) $(PART)
 
 # The next of a part's two or three hints (chapters/NN-name/hints.md): for
 # the part your last make check sent you to, or PART=02-threads/B; HINT=N
@@ -257,7 +264,15 @@ test-edition:
 	$(MAKE) --no-print-directory -C $(EDITION) check TEST=$$t REPEAT=2 DEPS=skip >$(B)/edition-repeat.log 2>&1; \
 	grep -q "^  FAIL    $$t  (failed 2 of 2 runs)" $(B)/edition-repeat.log && grep -q '^0 of the 1 tests that ran passed every time' $(B)/edition-repeat.log || \
 		{ cat $(B)/edition-repeat.log; echo "test-edition: FAILED: make check TEST=$$t REPEAT=2 on the skeleton does not report that one test failing twice"; exit 1; }; \
-	echo "test-edition: without solutions/, make grade gives the reference full marks (ignoring and reporting a change outside the regions), make check sends the skeleton to Part A, make hint then gives Part A's first hint, then its second, and make check TEST=... REPEAT=2 runs one test twice"
+	ch=$(firstword $(CHAPTERS)); f=$$(tools/manifest $$ch exercise | head -n 1); \
+	(cd $(EDITION) && git init -q && git add -A && git -c user.name=test -c user.email=test@localhost commit -q -m edition) || exit 2; \
+	cp solutions/$$ch/$$f $(EDITION)/chapters/$$ch/$$f && \
+	$(MAKE) --no-print-directory -C $(EDITION) reset PART=$$ch/A >$(B)/edition-reset.log 2>&1 && \
+	cmp -s solutions/$$ch/$$f $(EDITION)/chapters/$$ch/$$f.before-reset-A-* && \
+	! cmp -s solutions/$$ch/$$f $(EDITION)/chapters/$$ch/$$f && ! cmp -s chapters/$$ch/$$f $(EDITION)/chapters/$$ch/$$f && \
+	tools/regions check solutions/$$ch/$$f $(EDITION)/chapters/$$ch/$$f || \
+		{ cat $(B)/edition-reset.log; echo "test-edition: FAILED: make reset PART=$$ch/A on a finished $$f does not put part A's regions back, keep the rest and back the file up"; exit 1; }; \
+	echo "test-edition: without solutions/, make grade gives the reference full marks (ignoring and reporting a change outside the regions), make check sends the skeleton to Part A, make hint then gives Part A's first hint, then its second, make check TEST=... REPEAT=2 runs one test twice, and make reset PART=...A puts Part A's regions of a finished file back, keeping the rest and a backup"
 
 test-book:
 	@$(MAKE) --no-print-directory book PROFILE=short BOOKDIR=$(B)/test-book BENCH_COMMAND="make test" >$(B)/test-book.log 2>&1 || \

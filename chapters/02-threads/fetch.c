@@ -58,7 +58,7 @@ struct fetch_body {
  */
 static inline size_t fetch_write(char *data, size_t size, size_t nmemb, void *userdata)
 {
-	/* BEGIN EXERCISE fetch_write */
+	/* BEGIN EXERCISE fetch_write: part D. */
 	/*
 	 * Append the size * nmemb bytes at data to the struct fetch_body that
 	 * userdata points to: grow b->data with realloc() when the piece and a
@@ -80,7 +80,7 @@ static inline size_t fetch_write(char *data, size_t size, size_t nmemb, void *us
 CURLcode download_url(CURL *h, const char *url, long timeout_ms,
 		      struct fetch_result *r)
 {
-	/* BEGIN EXERCISE download_url */
+	/* BEGIN EXERCISE download_url: part D. */
 	/*
 	 * The notes' download_url, one transfer on h:
 	 *   - start *r from zero, and a struct fetch_body from empty;
@@ -114,7 +114,7 @@ CURLcode download_url(CURL *h, const char *url, long timeout_ms,
 /* worker_start: this worker's easy handle, made on its own thread. */
 static inline void *fetch_worker_start(int worker, void *arg)
 {
-	/* BEGIN EXERCISE fetch_worker_start */
+	/* BEGIN EXERCISE fetch_worker_start: part D. */
 	/*
 	 * Make this worker's easy handle (curl_easy_init()) and return it: the
 	 * pool passes it to every task this worker runs.
@@ -128,7 +128,7 @@ static inline void *fetch_worker_start(int worker, void *arg)
 /* worker_stop: after the worker's last task, on the same thread. */
 static inline void fetch_worker_stop(void *worker_ctx, void *arg)
 {
-	/* BEGIN EXERCISE fetch_worker_stop */
+	/* BEGIN EXERCISE fetch_worker_stop: part D. */
 	/* Clean up this worker's handle (curl_easy_cleanup()). */
 	(void)worker_ctx;
 	(void)arg;
@@ -140,7 +140,7 @@ static inline void fetch_worker_stop(void *worker_ctx, void *arg)
 /* A pool task: one URL, with the running worker's handle. */
 static inline void *fetch_task(void *worker_ctx, void *arg)
 {
-	/* BEGIN EXERCISE fetch_task */
+	/* BEGIN EXERCISE fetch_task: part D. */
 	/*
 	 * arg is a struct fetch_job: download its URL into its result with
 	 * this worker's handle (worker_ctx; NULL if curl_easy_init() failed:
@@ -158,7 +158,7 @@ int fetch_all(const char *const urls[], size_t n,
 	      const struct fetch_options *options,
 	      struct fetch_result results[])
 {
-	/* BEGIN EXERCISE fetch_all */
+	/* BEGIN EXERCISE fetch_all: part D. */
 	/*
 	 * 1. EINVAL for bad options (fetch.h and struct fetch_options), before
 	 *    anything else.

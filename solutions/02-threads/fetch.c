@@ -58,7 +58,7 @@ struct fetch_body {
  */
 static inline size_t fetch_write(char *data, size_t size, size_t nmemb, void *userdata)
 {
-	/* BEGIN EXERCISE fetch_write */
+	/* BEGIN EXERCISE fetch_write: part D. */
 	struct fetch_body *b = userdata;
 	size_t n = size * nmemb, capacity;
 	char *grown;
@@ -85,7 +85,7 @@ static inline size_t fetch_write(char *data, size_t size, size_t nmemb, void *us
 CURLcode download_url(CURL *h, const char *url, long timeout_ms,
 		      struct fetch_result *r)
 {
-	/* BEGIN EXERCISE download_url */
+	/* BEGIN EXERCISE download_url: part D. */
 	struct fetch_body body = { NULL, 0, 0 };
 	CURLcode err;
 
@@ -134,7 +134,7 @@ CURLcode download_url(CURL *h, const char *url, long timeout_ms,
 /* worker_start: this worker's easy handle, made on its own thread. */
 static inline void *fetch_worker_start(int worker, void *arg)
 {
-	/* BEGIN EXERCISE fetch_worker_start */
+	/* BEGIN EXERCISE fetch_worker_start: part D. */
 	(void)worker;
 	(void)arg;
 	return curl_easy_init();	/* NULL if it fails: fetch_task says so */
@@ -144,7 +144,7 @@ static inline void *fetch_worker_start(int worker, void *arg)
 /* worker_stop: after the worker's last task, on the same thread. */
 static inline void fetch_worker_stop(void *worker_ctx, void *arg)
 {
-	/* BEGIN EXERCISE fetch_worker_stop */
+	/* BEGIN EXERCISE fetch_worker_stop: part D. */
 	(void)arg;
 	/* Closes the handle's cached connections too; NULL is harmless. */
 	curl_easy_cleanup(worker_ctx);
@@ -156,7 +156,7 @@ static inline void fetch_worker_stop(void *worker_ctx, void *arg)
 /* A pool task: one URL, with the running worker's handle. */
 static inline void *fetch_task(void *worker_ctx, void *arg)
 {
-	/* BEGIN EXERCISE fetch_task */
+	/* BEGIN EXERCISE fetch_task: part D. */
 	struct fetch_job *job = arg;
 	struct fetch_result *r = job->result;
 
@@ -178,7 +178,7 @@ int fetch_all(const char *const urls[], size_t n,
 	      const struct fetch_options *options,
 	      struct fetch_result results[])
 {
-	/* BEGIN EXERCISE fetch_all */
+	/* BEGIN EXERCISE fetch_all: part D. */
 	struct pool_options po = { 0 };
 	struct fetch_job *jobs;
 	struct pool pool;
