@@ -49,7 +49,7 @@ $(error TREE=$(TREE): choose TREE=solutions (the reference) or TREE=chapters (yo
 endif
 
 all: book
-.PHONY: all help check hint reset test grade bench book html pdf clean deps-check deps-book deps-test FORCE \
+.PHONY: all help check hint reset watch test grade bench book html pdf clean deps-check deps-book deps-test FORCE \
 	test-manifest test-reference test-skeleton test-answers test-mutants test-edition test-book
 
 help:
@@ -63,6 +63,7 @@ help:
 	@echo '  make check PART=02-threads/B, TEST=queue/close_wakes_every_waiting_get   one part, one test'
 	@echo '  make check REPEAT=20 ...    run the tests 20 times: a race that fails only sometimes shows'
 	@echo '  make check DETAIL=all       every test of every part (by default, parts after yours get one line each)'
+	@echo '  make watch          check the part you are editing again each time you save, until Ctrl-C'
 	@echo '  make reset PART=02-threads/B   put that part'"'"'s regions back as the skeleton has them (your file kept as a backup)'
 	@echo '  make hint           the next hint for the part make check sent you to (PART=02-threads/B: that part; HINT=N: hint N)'
 	@echo '  make bench TREE=chapters    time your code: threads, processes, your GIL'
@@ -76,7 +77,7 @@ help:
 	@echo '  make clean          remove $(B)/'
 	@echo 'Variables: CHAPTER=$(CHAPTER) TREE=$(TREE) PROFILE=$(PROFILE) JOBS=$(JOBS) DEPS=skip (no package check)'
 
-deps-check deps-book deps-test:
+deps-check deps-watch deps-book deps-test:
 	@tools/deps $(patsubst deps-%,%,$@)
 
 # --- Students ---------------------------------------------------------------
@@ -87,6 +88,11 @@ deps-check deps-book deps-test:
 check: deps-check
 	@DETAIL=$(DETAIL) tools/grade -m check -j $(JOBS) -c "$(CHAPTER)" \
 		$(if $(PART),-p $(PART)) $(if $(TEST),-t $(TEST)) $(if $(REPEAT),-r $(REPEAT)) chapters
+
+# make check again for the part being edited, each time an exercise file is
+# saved, until Ctrl-C (tools/watch; inotifywait from inotify-tools).
+watch: deps-watch
+	@tools/watch -j $(JOBS)
 
 # One part's exercise regions back as the skeleton has them (FROM=REV: the
 # skeleton as committed there, default HEAD); your file is kept as a backup
@@ -272,7 +278,14 @@ test-edition:
 	! cmp -s solutions/$$ch/$$f $(EDITION)/chapters/$$ch/$$f && ! cmp -s chapters/$$ch/$$f $(EDITION)/chapters/$$ch/$$f && \
 	tools/regions check solutions/$$ch/$$f $(EDITION)/chapters/$$ch/$$f || \
 		{ cat $(B)/edition-reset.log; echo "test-edition: FAILED: make reset PART=$$ch/A on a finished $$f does not put part A's regions back, keep the rest and back the file up"; exit 1; }; \
-	echo "test-edition: without solutions/, make grade gives the reference full marks (ignoring and reporting a change outside the regions), make check sends the skeleton to Part A, make hint then gives Part A's first hint, then its second, make check TEST=... REPEAT=2 runs one test twice, and make reset PART=...A puts Part A's regions of a finished file back, keeping the rest and a backup"
+	setsid $(MAKE) --no-print-directory -C $(EDITION) watch DEPS=skip >$(B)/edition-watch.log 2>&1 & w=$$!; \
+	n=0; until grep -q '^Watching' $(B)/edition-watch.log || [ $$n -ge 100 ]; do sleep 0.1; n=$$((n + 1)); done; \
+	cp solutions/$$ch/$$f $(EDITION)/chapters/$$ch/$$f; \
+	n=0; until grep -q 'tests that ran passed' $(B)/edition-watch.log || [ $$n -ge 1200 ]; do sleep 0.1; n=$$((n + 1)); done; \
+	kill -TERM -$$w 2>/dev/null; wait $$w 2>/dev/null; \
+	grep -q "^== .*: checking part A of $$ch ==" $(B)/edition-watch.log && grep -q '^[0-9]* of the [0-9]* tests that ran passed' $(B)/edition-watch.log || \
+		{ cat $(B)/edition-watch.log; echo "test-edition: FAILED: make watch does not check part A when $$f is saved with part A done"; exit 1; }; \
+	echo "test-edition: without solutions/, make grade gives the reference full marks (ignoring and reporting a change outside the regions), make check sends the skeleton to Part A, make hint then gives Part A's first hint, then its second, make check TEST=... REPEAT=2 runs one test twice, make reset PART=...A puts Part A's regions of a finished file back, keeping the rest and a backup, and make watch checks part A when that file is saved"
 
 test-book:
 	@$(MAKE) --no-print-directory book PROFILE=short BOOKDIR=$(B)/test-book BENCH_COMMAND="make test" >$(B)/test-book.log 2>&1 || \
