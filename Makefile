@@ -49,7 +49,7 @@ $(error TREE=$(TREE): choose TREE=solutions (the reference) or TREE=chapters (yo
 endif
 
 all: book
-.PHONY: all help check hint reset watch test grade bench book html pdf clean deps-check deps-book deps-test FORCE \
+.PHONY: all help check hint reset watch test grade grade-all test-grade-all bench book html pdf clean deps-check deps-book deps-test FORCE \
 	test-manifest test-reference test-skeleton test-answers test-mutants test-edition test-book
 
 help:
@@ -70,6 +70,7 @@ help:
 	@echo 'Instructors'
 	@echo '  make grade          grade chapters/ by tests/rubric: a score table and build/grade/results.json'
 	@echo '  make grade SUBMISSION=dir   grade a hand-in: only the exercise regions of its exercise files are taken from dir'
+	@echo '  make grade-all SUBMISSIONS=dir   a whole class (a folder, .zip or .tar.gz per student): build/grade-all/gradebook.csv, summary.md'
 	@echo 'Maintainers'
 	@echo '  make test           reference passes (two runs at once), skeletons fail cleanly, wrong answers are caught,'
 	@echo '                      other correct answers pass, partial answers earn their parts, the student edition grades, book builds'
@@ -77,7 +78,7 @@ help:
 	@echo '  make clean          remove $(B)/'
 	@echo 'Variables: CHAPTER=$(CHAPTER) TREE=$(TREE) PROFILE=$(PROFILE) JOBS=$(JOBS) DEPS=skip (no package check)'
 
-deps-check deps-watch deps-book deps-test:
+deps-check deps-watch deps-grade deps-book deps-test:
 	@tools/deps $(patsubst deps-%,%,$@)
 
 # --- Students ---------------------------------------------------------------
@@ -111,6 +112,13 @@ hint:
 grade: deps-check
 	@tools/grade -j $(JOBS) $(SUBMISSION)
 
+# A whole class: every folder, .zip or .tar.gz in SUBMISSIONS graded alone,
+# JOBS at once, into build/grade-all/ (gradebook.csv, summary.md, each
+# student's results.json); only what changed is graded again.
+grade-all: deps-grade
+	@[ -n "$(SUBMISSIONS)" ] || { echo "make grade-all SUBMISSIONS=DIR: the folder of hand-ins (a folder, .zip or .tar.gz per student)"; exit 2; }
+	@tools/grade-all -j $(JOBS) $(if $(CHAPTER),-c "$(CHAPTER)") -o $(B)/grade-all $(SUBMISSIONS)
+
 # --- Maintainers: make test -------------------------------------------------
 
 # Each step prints one line; the first failure stops make test.
@@ -121,6 +129,7 @@ test: deps-test
 	@$(MAKE) --no-print-directory test-skeleton
 	@$(MAKE) --no-print-directory test-answers
 	@$(MAKE) --no-print-directory test-edition
+	@$(MAKE) --no-print-directory test-grade-all
 	@$(MAKE) --no-print-directory test-book
 	@echo "make test: everything passed"
 
@@ -286,6 +295,36 @@ test-edition:
 	grep -q "^== .*: checking part A of $$ch ==" $(B)/edition-watch.log && grep -q '^[0-9]* of the [0-9]* tests that ran passed' $(B)/edition-watch.log || \
 		{ cat $(B)/edition-watch.log; echo "test-edition: FAILED: make watch does not check part A when $$f is saved with part A done"; exit 1; }; \
 	echo "test-edition: without solutions/, make grade gives the reference full marks (ignoring and reporting a change outside the regions), make check sends the skeleton to Part A, make hint then gives Part A's first hint, then its second, make check TEST=... REPEAT=2 runs one test twice, make reset PART=...A puts Part A's regions of a finished file back, keeping the rest and a backup, and make watch checks part A when that file is saved"
+
+# make grade-all on a small class of the first chapter, as a learning
+# platform exports one: a folder with the reference, a .zip of the skeleton
+# (wrapped in a folder), a .tar.gz that does not compile, a .tar.gz whose
+# gil_take() crashes, and a stray file. Then again: nothing is regraded.
+GA := $(B)/grade-all-test
+test-grade-all:
+	@ch=$(firstword $(CHAPTERS)); f=$$(tools/manifest $$ch exercise | head -n 1); \
+	rm -rf $(GA) && mkdir -p $(GA)/subs/alice $(GA)/make/bob/chapters/$$ch $(GA)/make/carol $(GA)/make/dave || exit 2; \
+	cp solutions/$$ch/$$f $(GA)/subs/alice/ && \
+	cp chapters/$$ch/$$f $(GA)/make/bob/chapters/$$ch/ && \
+	(cd $(GA)/make && python3 -c 'import sys, zipfile; z = zipfile.ZipFile(sys.argv[1], "w"); [z.write(p) for p in sys.argv[2:]]' ../subs/bob.zip bob bob/chapters bob/chapters/$$ch bob/chapters/$$ch/$$f) && \
+	sed '/BEGIN EXERCISE/{n;s/^/this does not compile;/;}' solutions/$$ch/$$f >$(GA)/make/carol/$$f && \
+	tar -czf $(GA)/subs/carol.tar.gz -C $(GA)/make/carol $$f && \
+	awk '{ print } /\/\* BEGIN EXERCISE [a-z_]+:/ && !/helpers/ && !done { print "\t*(volatile int *)0 = 1;"; done = 1 }' solutions/$$ch/$$f >$(GA)/make/dave/$$f && \
+	tar -czf $(GA)/subs/dave.tgz -C $(GA)/make/dave $$f && \
+	echo "not a submission" >$(GA)/subs/notes.txt || exit 2; \
+	tools/grade-all -j $(JOBS) -c $$ch -o $(GA)/out $(GA)/subs >$(GA)/run1.log 2>&1 || { cat $(GA)/run1.log; echo "test-grade-all: FAILED: grade-all did not grade every submission"; exit 1; }; \
+	max=$$(awk -v ch=$$ch '$$1 == "test" && $$2 == ch { s += $$4 } END { print s }' tests/rubric); \
+	bad=; \
+	grep -q "^alice,.*,$$max,graded$$" $(GA)/out/gradebook.csv || bad="$$bad alice(the reference: $$max points)"; \
+	grep -q "^bob,.*,0,graded$$" $(GA)/out/gradebook.csv || bad="$$bad bob(the skeleton, zipped in a folder: 0 points)"; \
+	grep -q "^carol,.*,0,$$ch did not compile$$" $(GA)/out/gradebook.csv || bad="$$bad carol(does not compile)"; \
+	grep -q "^dave,.*crashed" $(GA)/out/gradebook.csv || bad="$$bad dave(crashes)"; \
+	grep -q "notes.txt: not a folder" $(GA)/out/summary.md || bad="$$bad notes.txt(ignored, and said so)"; \
+	test -s $(GA)/out/students/alice/results.json || bad="$$bad alice/results.json"; \
+	[ -z "$$bad" ] || { cat $(GA)/out/gradebook.csv $(GA)/out/summary.md; echo "test-grade-all: FAILED:$$bad"; exit 1; }; \
+	tools/grade-all -j $(JOBS) -c $$ch -o $(GA)/out $(GA)/subs >$(GA)/run2.log 2>&1 && grep -q ': 0 to grade, 4 unchanged' $(GA)/run2.log || \
+		{ cat $(GA)/run2.log; echo "test-grade-all: FAILED: a second run graded again what had not changed"; exit 1; }; \
+	echo "test-grade-all: make grade-all grades a folder, a zip wrapped in a folder and two tar.gz (the reference at $$max, the skeleton at 0, one that does not compile, one that crashes), says what it ignored, and grades nothing again when nothing changed"
 
 test-book:
 	@$(MAKE) --no-print-directory book PROFILE=short BOOKDIR=$(B)/test-book BENCH_COMMAND="make test" >$(B)/test-book.log 2>&1 || \
