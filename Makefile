@@ -299,7 +299,11 @@ test-edition:
 # make grade-all on a small class of the first chapter, as a learning
 # platform exports one: a folder with the reference, a .zip of the skeleton
 # (wrapped in a folder), a .tar.gz that does not compile, a .tar.gz whose
-# gil_take() crashes, and a stray file. Then again: nothing is regraded.
+# gil_take() crashes, a .tar.gz whose chapter folder is a link to another
+# student's (the grader must not follow it), two crafted archives whose
+# members aim outside the student's folder (.., an absolute path, a write
+# through a link the archive made), and a stray file. Then again:
+# nothing is regraded.
 GA := $(B)/grade-all-test
 test-grade-all:
 	@ch=$(firstword $(CHAPTERS)); f=$$(tools/manifest $$ch exercise | head -n 1); \
@@ -311,6 +315,14 @@ test-grade-all:
 	tar -czf $(GA)/subs/carol.tar.gz -C $(GA)/make/carol $$f && \
 	awk '{ print } /\/\* BEGIN EXERCISE [a-z_]+:/ && !/helpers/ && !done { print "\t*(volatile int *)0 = 1;"; done = 1 }' solutions/$$ch/$$f >$(GA)/make/dave/$$f && \
 	tar -czf $(GA)/subs/dave.tgz -C $(GA)/make/dave $$f && \
+	mkdir -p $(GA)/make/erin && ln -s ../alice $(GA)/make/erin/$$ch && \
+	tar -czf $(GA)/subs/erin.tar.gz -C $(GA)/make/erin $$ch && \
+	mkdir -p $(GA)/target && python3 -c 'import io, sys, tarfile, zipfile; \
+		z = zipfile.ZipFile(sys.argv[1], "w"); z.writestr("../../escaped-zip.txt", "x"); z.writestr(sys.argv[3] + "/abs-zip.txt", "x"); z.close(); \
+		t = tarfile.open(sys.argv[2], "w:gz"); i = tarfile.TarInfo("d"); i.type = tarfile.SYMTYPE; i.linkname = sys.argv[3]; t.addfile(i); \
+		i = tarfile.TarInfo("d/through-link.txt"); i.size = 1; t.addfile(i, io.BytesIO(b"x")); \
+		i = tarfile.TarInfo("../../escaped-tar.txt"); i.size = 1; t.addfile(i, io.BytesIO(b"x")); t.close()' \
+		$(GA)/subs/frank.zip $(GA)/subs/gina.tgz $$(cd $(GA)/target && pwd -P) && \
 	echo "not a submission" >$(GA)/subs/notes.txt || exit 2; \
 	tools/grade-all -j $(JOBS) -c $$ch -o $(GA)/out $(GA)/subs >$(GA)/run1.log 2>&1 || { cat $(GA)/run1.log; echo "test-grade-all: FAILED: grade-all did not grade every submission"; exit 1; }; \
 	max=$$(awk -v ch=$$ch '$$1 == "test" && $$2 == ch { s += $$4 } END { print s }' tests/rubric); \
@@ -319,12 +331,16 @@ test-grade-all:
 	grep -q "^bob,.*,0,graded$$" $(GA)/out/gradebook.csv || bad="$$bad bob(the skeleton, zipped in a folder: 0 points)"; \
 	grep -q "^carol,.*,0,$$ch did not compile$$" $(GA)/out/gradebook.csv || bad="$$bad carol(does not compile)"; \
 	grep -q "^dave,.*crashed" $(GA)/out/gradebook.csv || bad="$$bad dave(crashes)"; \
+	grep -q "^erin,.*,0,graded$$" $(GA)/out/gradebook.csv && grep -q 'through a linked folder' $(GA)/out/students/erin/results.json || bad="$$bad erin(a folder linked to alice's: 0 points, and said why)"; \
 	grep -q "notes.txt: not a folder" $(GA)/out/summary.md || bad="$$bad notes.txt(ignored, and said so)"; \
 	test -s $(GA)/out/students/alice/results.json || bad="$$bad alice/results.json"; \
+	[ -z "$$(ls -A $(GA)/target)" ] && [ ! -e $(GA)/out/escaped-zip.txt ] && [ ! -e $(GA)/out/escaped-tar.txt ] || \
+		bad="$$bad frank-and-gina(archive members written outside the student's folder: $$(ls -A $(GA)/target $(GA)/out | tr '\n' ' '))"; \
+	grep -q "^frank,.*,0,graded$$" $(GA)/out/gradebook.csv && grep -q "^gina,.*,0,graded$$" $(GA)/out/gradebook.csv || bad="$$bad frank-and-gina(nothing handed in: 0)"; \
 	[ -z "$$bad" ] || { cat $(GA)/out/gradebook.csv $(GA)/out/summary.md; echo "test-grade-all: FAILED:$$bad"; exit 1; }; \
-	tools/grade-all -j $(JOBS) -c $$ch -o $(GA)/out $(GA)/subs >$(GA)/run2.log 2>&1 && grep -q ': 0 to grade, 4 unchanged' $(GA)/run2.log || \
+	tools/grade-all -j $(JOBS) -c $$ch -o $(GA)/out $(GA)/subs >$(GA)/run2.log 2>&1 && grep -q ': 0 to grade, 7 unchanged' $(GA)/run2.log || \
 		{ cat $(GA)/run2.log; echo "test-grade-all: FAILED: a second run graded again what had not changed"; exit 1; }; \
-	echo "test-grade-all: make grade-all grades a folder, a zip wrapped in a folder and two tar.gz (the reference at $$max, the skeleton at 0, one that does not compile, one that crashes), says what it ignored, and grades nothing again when nothing changed"
+	echo "test-grade-all: make grade-all grades a folder, a zip wrapped in a folder and two tar.gz (the reference at $$max, the skeleton at 0, one that does not compile, one that crashes), one whose folder is a link to another student's (0, and why), and two crafted archives whose members aim outside the student's folder, by .., by an absolute path and through a link (nothing lands outside), says what it ignored, and grades nothing again when nothing changed"
 
 test-book:
 	@$(MAKE) --no-print-directory book PROFILE=short BOOKDIR=$(B)/test-book BENCH_COMMAND="make test" >$(B)/test-book.log 2>&1 || \
