@@ -291,7 +291,10 @@ test-edition:
 	n=0; until grep -q '^Watching' $(B)/edition-watch.log || [ $$n -ge 100 ]; do sleep 0.1; n=$$((n + 1)); done; \
 	cp solutions/$$ch/$$f $(EDITION)/chapters/$$ch/$$f; \
 	n=0; until grep -q 'tests that ran passed' $(B)/edition-watch.log || [ $$n -ge 1200 ]; do sleep 0.1; n=$$((n + 1)); done; \
-	kill -TERM -$$w 2>/dev/null; wait $$w 2>/dev/null; \
+	kill -TERM -$$w 2>/dev/null; \
+	n=0; while kill -0 $$w 2>/dev/null && [ $$n -lt 100 ]; do sleep 0.1; n=$$((n + 1)); done; \
+	if kill -0 $$w 2>/dev/null; then kill -KILL -$$w 2>/dev/null; wait $$w 2>/dev/null; \
+		echo "test-edition: FAILED: make watch was still running 10 s after a TERM"; exit 1; fi; wait $$w 2>/dev/null; \
 	grep -q "^== .*: checking part A of $$ch ==" $(B)/edition-watch.log && grep -q '^[0-9]* of the [0-9]* tests that ran passed' $(B)/edition-watch.log || \
 		{ cat $(B)/edition-watch.log; echo "test-edition: FAILED: make watch does not check part A when $$f is saved with part A done"; exit 1; }; \
 	echo "test-edition: without solutions/, make grade gives the reference full marks (ignoring and reporting a change outside the regions), make check sends the skeleton to Part A, make hint then gives Part A's first hint, then its second, make check TEST=... REPEAT=2 runs one test twice, make reset PART=...A puts Part A's regions of a finished file back, keeping the rest and a backup, and make watch checks part A when that file is saved"
