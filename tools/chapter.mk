@@ -61,20 +61,25 @@ uses := $(call manifest,uses)
 REQ_CPPFLAGS += $(patsubst %,-iquote chapters/%,$(uses))
 REQ_CFLAGS := -std=c11 -pthread -Wall -Wextra -Werror -pedantic
 LDLIBS := $(call manifest,ldlibs)
-# The bench program links the chapters it uses too, so their libraries.
-LDLIBS_bench := $(sort $(LDLIBS) $(foreach u,$(uses),$(shell tools/manifest $(u) ldlibs)))
+# The bench program links the chapters it uses too, so their libraries,
+# and the libraries only it needs (manifest: benchlibs).
+LDLIBS_bench := $(sort $(LDLIBS) $(call manifest,benchlibs) \
+	$(foreach u,$(uses),$(shell tools/manifest $(u) ldlibs)))
 
 # Each build variant has its own flags and its own objects. On every
 # command line they come after the user's CFLAGS, so that the variant's
 # hold (the sanitizer builds run at -O1 whatever CFLAGS says) and the
 # user's still apply where the variant is silent (-march, -fno-inline...).
 # test: Criterion tests under AddressSanitizer and UBSan. Test programs wrap
-# the pthread calls (tests/lib/sched.c) so that tests can widen race windows.
+# the pthread calls (tests/lib/sched.c) so that tests can widen race windows,
+# and read(), write(), fork() and waitpid() (tests/lib/procs_test.c) so that
+# they can make them short, interrupted or failing; the wrappers pass every
+# call through until a test asks otherwise.
 VAR_test := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 	-fno-sanitize-recover=undefined
 WRAP := pthread_mutex_lock pthread_mutex_unlock pthread_cond_signal \
 	pthread_cond_broadcast pthread_cond_wait pthread_cond_timedwait \
-	$(call manifest,wrap)
+	read write fork waitpid $(call manifest,wrap)
 LD_test := $(patsubst %,-Wl$(comma)--wrap=%,$(WRAP))
 # tsan: plain driver programs (Criterion cannot run under ThreadSanitizer).
 VAR_tsan := -O1 -g -fsanitize=thread

@@ -1,10 +1,11 @@
 /*
- * procs_test.c - Chapter 3's test helpers: faults injected into read(),
+ * procs_test.c - test helpers for code that forks and reads (Chapters 3 and
+ * 4): faults injected into read(),
  * write(), fork() and waitpid(), and the checks for what a call left
  * behind. procs_test.h says what each one is for.
  *
  * The wrappers replace the calls in every object file of the test program
- * (-Wl,--wrap, from the manifest's wrap line), so they see the exercise
+ * (-Wl,--wrap, tools/chapter.mk's WRAP, in every chapter), so they see the exercise
  * code's calls but not those inside Criterion or libc. Their settings are
  * atomics: a test may change them while threads run, and a forked worker
  * inherits them.

@@ -1,11 +1,13 @@
 /*
- * procs_test.h - what Chapter 3's tests share: faults injected into the
+ * procs_test.h - what the tests of code that forks and reads share (Chapters
+ * 3 and 4, and any later chapter): faults injected into the
  * system calls of the code under test, and checks, after every call, that
  * it left no child process, no descriptor and no shared memory object
  * behind.
  *
  * Faults. The manifest wraps read(), write(), fork() and waitpid() in every
- * Chapter 3 test program (-Wl,--wrap), and procs_test.c can make them
+ * chapter's test program (-Wl,--wrap, tools/chapter.mk: they do nothing
+ * until a test asks them to), and procs_test.c can make them
  * misbehave the way the kernel is allowed to: a read or write that moves
  * fewer bytes than asked (pt_short_io), a call interrupted by a signal
  * before it did anything (pt_eintr: EINTR), a fork() that fails
@@ -23,9 +25,8 @@
  * pt_shm_snapshot() and pt_expect_shm() do the same for /dev/shm (the test
  * runner gives every test a private, empty one).
  *
- * The functions are in procs_test.c, which tools/chapter.mk links into the
- * test program: a chapter's C files in tests/CH/ that are neither tests
- * (test_ files) nor drivers (tsan_ files) are its test helpers.
+ * The functions are in procs_test.c, which tools/chapter.mk links into every
+ * test program, like every file of tests/lib/.
  */
 #ifndef PROCS_TEST_H
 #define PROCS_TEST_H
@@ -52,7 +53,7 @@ void pt_eintr(bool on);
 void pt_fail_fork(long after, int err);
 
 /*
- * Every Chapter 3 suite's .init and .fini. pt_setup() records which
+ * The .init and .fini of every suite that uses these. pt_setup() records which
  * process is the test's. pt_finished() switches every fault off, then
  * writes the test's completion token (test_finished(), check.h), whose own
  * write() goes through the wrapper too and must not be cut short or
