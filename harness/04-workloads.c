@@ -18,7 +18,7 @@
  *            one query
  * and two that show what a C extension does to CPython's threads:
  *   numpy    a matrix product by BLAS: cblas_dgemm() in C (OpenBLAS, held
- *            to one thread), numpy's a @ b in Python (OPENBLAS_NUM_THREADS=1)
+ *            to one thread), numpy.dot(a, b) in Python (OPENBLAS_NUM_THREADS=1)
  *   hashlib  SHA-256 of large buffers: a plain SHA-256 written here in C,
  *            hashlib.sha256 in Python
  *
@@ -1067,7 +1067,7 @@ static const struct bench_workload workloads[] = {
 	  "thread or process",
 	  ALL_MODES, query_size, query_work, query_expected, NULL, query_start, query_stop },
 	{ "numpy", "a C extension's case: one matrix product by BLAS a unit; C: OpenBLAS's "
-	  "cblas_dgemm(); Python: numpy's a @ b; BLAS held to one thread in both",
+	  "cblas_dgemm(); Python: numpy.dot(a, b); BLAS held to one thread in both",
 	  ALL_MODES, numpy_size, numpy_work, mm_expected, NULL, mm_start, mm_stop },
 	{ "hashlib", "a C extension's case: SHA-256 of a 1 MiB buffer a unit; C: a plain "
 	  "SHA-256 written in the harness; Python: hashlib.sha256 (OpenSSL's)",

@@ -15,7 +15,7 @@ are harness/04-workloads.c's, unit for unit, with the same results:
              harness's server (BENCH_SERVER)
     query    the notes' query_database, with the database it never opened:
              the sqlite3 module on BENCH_WORKDIR/items.sqlite
-    numpy    numpy's a @ b, BLAS held to one thread
+    numpy    numpy.dot(a, b), BLAS held to one thread
     hashlib  hashlib.sha256 of a 1 MiB buffer
 
 Where CPython lets go of the GIL, from its source (the book relies on it):
@@ -28,9 +28,12 @@ Where CPython lets go of the GIL, from its source (the book relies on it):
     at least HASHLIB_GIL_MINSIZE bytes, 2048, defined in Modules/hashlib.h
     (in 3.11: `if (self->lock == NULL && view.len >= HASHLIB_GIL_MINSIZE)`,
     then Py_BEGIN_ALLOW_THREADS around the hash).
-  - numpy releases it around its BLAS call (NPY_BEGIN_ALLOW_THREADS in
-    cblasfuncs.c); reads and socket waits release it in CPython's io and
-    socket modules.
+  - numpy: numpy.dot of two 2-d float64 arrays goes to cblas_matrixproduct()
+    in numpy/core/src/multiarray/cblasfuncs.c, whose matrix-matrix branch
+    calls gemm() (cblas_dgemm) between NPY_BEGIN_ALLOW_THREADS and
+    NPY_END_ALLOW_THREADS. (numpy.dot, not a @ b: the @ operator is a ufunc
+    with a BLAS path of its own, matmul.c.src, not read for this book.)
+  - reads and socket waits release it in CPython's io and socket modules.
 
 numpy and requests are not in the standard library: a python3 without one
 of them cannot run numpy or fetch; the probe says so and the harness leaves
@@ -225,7 +228,7 @@ def numpy_share(first, n, size):
     for u in range(first, n):
         a = ((i * 7 + j * 3 + u) % 16 - 8).astype(numpy.float64)
         b = ((i * 5 + j * 11 + 2 * u) % 16 - 8).astype(numpy.float64)
-        c = a @ b       # BLAS's dgemm, without the GIL
+        c = numpy.dot(a, b)     # BLAS's dgemm, without the GIL
         total += int((c.astype(numpy.int64) * weights).sum())
     return total
 
