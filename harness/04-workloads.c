@@ -45,6 +45,7 @@
 #include "image.h"
 #include "workloads.h"
 
+#include <dlfcn.h>
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -62,17 +63,40 @@
 #include <unistd.h>
 
 /*
- * OpenBLAS's entry points, declared here: which cblas.h the system finds
- * depends on the BLAS it has chosen (Debian's alternatives), and only
- * OpenBLAS's declares openblas_set_num_threads(). The enums of the CBLAS
- * interface are passed as int.
+ * OpenBLAS's cblas_dgemm(), loaded when first needed (the numpy workload,
+ * the blas experiment) rather than linked. A linked OpenBLAS starts a
+ * thread for every CPU but one as the program starts, and again in every
+ * forked child (its fork handler), and each new thread spins for a while
+ * looking for work: every run of every workload, each in a child of its
+ * own, then shared its CPUs with a spinning thread (measured here: the
+ * serial matrix product at 1.84 s of CPU per second of wall time, and 2
+ * processes no faster than one). Loaded after OPENBLAS_NUM_THREADS=1 is
+ * set, OpenBLAS starts no thread at all. The prototype is declared here
+ * because which cblas.h the system finds depends on the BLAS it has chosen
+ * (Debian's alternatives); the CBLAS enums are passed as int.
  */
 #define CBLAS_ROW_MAJOR 101
 #define CBLAS_NO_TRANS 111
-void cblas_dgemm(int order, int transa, int transb, int m, int n, int k, double alpha,
-		 const double *a, int lda, const double *b, int ldb, double beta, double *c,
-		 int ldc);
-void openblas_set_num_threads(int n);
+typedef void dgemm_fn(int order, int transa, int transb, int m, int n, int k, double alpha,
+		      const double *a, int lda, const double *b, int ldb, double beta,
+		      double *c, int ldc);
+static dgemm_fn *cblas_dgemm;
+
+static void blas_load(void)
+{
+	void *lib, *sym;
+
+	if (cblas_dgemm != NULL)
+		return;
+	if (setenv("OPENBLAS_NUM_THREADS", "1", 1) != 0)
+		err(1, "setenv");
+	if ((lib = dlopen("libopenblas.so.0", RTLD_NOW | RTLD_LOCAL)) == NULL ||
+	    (sym = dlsym(lib, "cblas_dgemm")) == NULL)
+		errx(1, "OpenBLAS: %s (Debian's package libopenblas0 has it)", dlerror());
+	/* A data pointer to a function pointer: POSIX allows it, ISO C has no
+	   cast for it, so the bytes are copied. */
+	memcpy(&cblas_dgemm, &sym, sizeof(cblas_dgemm));
+}
 
 /* --- The harness's folder: the files, the picture and the database ------- */
 
@@ -263,7 +287,6 @@ static void *mm_start(const struct bench_job *job)
 
 	if (m == NULL)
 		fprintf(stderr, "bench: out of memory for three %zu x %zu matrices\n", n, n);
-	openblas_set_num_threads(1);
 	return m;
 }
 
@@ -375,8 +398,8 @@ static void matmul_size(struct bench_size *s, enum bench_profile p, int ncpu)
 /* Products of 256 x 256: a few ms each, in OpenBLAS or numpy alike. */
 static void numpy_size(struct bench_size *s, enum bench_profile p, int ncpu)
 {
-	/* Before any run is forked: OpenBLAS's own threads stay idle. */
-	openblas_set_num_threads(1);
+	/* Before any run is forked, so that every child has it. */
+	blas_load();
 	counts(s, p, ncpu);
 	s->param = 256;
 	s->units = p == BENCH_FULL ? 96 : 16;
@@ -1146,7 +1169,7 @@ static int blas_child(void *arg, int fd)
 		bench_fail(fd, "out of memory for %zu x %zu matrices", n, n);
 		return 1;
 	}
-	openblas_set_num_threads(1);
+	blas_load();
 	mm_fill(n, 0, a, b);
 	t[0] = blas_time(blas_dgemm, n, a, b, c[0], bj->target);
 	t[1] = blas_time(matrix_multiplication, n, a, b, c[1], bj->target);

@@ -61,10 +61,8 @@ uses := $(call manifest,uses)
 REQ_CPPFLAGS += $(patsubst %,-iquote chapters/%,$(uses))
 REQ_CFLAGS := -std=c11 -pthread -Wall -Wextra -Werror -pedantic
 LDLIBS := $(call manifest,ldlibs)
-# The bench program links the chapters it uses too, so their libraries,
-# and the libraries only it needs (manifest: benchlibs).
-LDLIBS_bench := $(sort $(LDLIBS) $(call manifest,benchlibs) \
-	$(foreach u,$(uses),$(shell tools/manifest $(u) ldlibs)))
+# The bench program links the chapters it uses too, so their libraries.
+LDLIBS_bench := $(sort $(LDLIBS) $(foreach u,$(uses),$(shell tools/manifest $(u) ldlibs)))
 
 # Each build variant has its own flags and its own objects. On every
 # command line they come after the user's CFLAGS, so that the variant's
