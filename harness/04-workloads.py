@@ -175,20 +175,21 @@ def matmul_share(first, n, size):
 
 
 IMAGE_BAND, IMAGE_STRIDE, IMAGE_WIDTH = 16, 1031, 512
-_picture = []
 
 
 def image_share(first, n, factor):
-    if not _picture:
-        with open(workdir("picture.raw"), "rb") as f:
-            _picture.append(f.read())
-    pixels = _picture[0]
+    # Only the bands this share needs: the picture is tens of MB, and the
+    # py- rows do its first bands only.
     row = IMAGE_WIDTH * factor * 3
     total = 0
+    with open(workdir("picture.raw"), "rb") as f:
+        f.seek(first * IMAGE_BAND * row)
+        pixels = f.read((n - first) * IMAGE_BAND * row)
     for band in range(first, n):
         lo = band * IMAGE_BAND * row
-        hi = min(lo + IMAGE_BAND * row, len(pixels))
-        new = process_image(pixels[lo:hi])
+        hi = min(lo + IMAGE_BAND * row, first * IMAGE_BAND * row + len(pixels))
+        base = first * IMAGE_BAND * row
+        new = process_image(pixels[lo - base:hi - base])
         start = -(-lo // IMAGE_STRIDE) * IMAGE_STRIDE
         total += sum((p + 1) * new[p - lo] for p in range(start, hi, IMAGE_STRIDE))
     return total

@@ -80,11 +80,12 @@ struct bench_size {
 	uint64_t param;		/* passed unchanged to every chunk (io: us) */
 	uint64_t chunk;		/* units per chunk; 0: 256 chunks (fewer if small) */
 	uint64_t py_units;	/* the Python modes' work, units [0, py_units), when
-				   it must be smaller than the C modes' (pure
-				   Python is 50 to 100 times slower, and a C run
-				   sized for Python's would last milliseconds); 0:
-				   units. A Python row's speedup is over py-serial,
-				   which does the same smaller work; label says so */
+				   it must differ from the C modes' (pure Python is
+				   50 to 100 times slower, and a C run sized for
+				   Python's would last milliseconds; a C library
+				   called from Python can be the faster); 0: units.
+				   A Python row's speedup is over py-serial, which
+				   does the same work; label says so */
 	int workers[BENCH_MAX_COUNTS + 1];	/* ascending, 0-terminated */
 	int rounds;		/* preset from the profile; may be changed */
 	char label[96];		/* for people: "n = 20000000" */
