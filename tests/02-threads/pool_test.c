@@ -3,6 +3,7 @@
  * (see pool_test.h). tools/chapter.mk links it into the test program.
  */
 #include "pool_test.h"
+#include "procs_test.h"
 
 #include <dirent.h>
 #include <stdio.h>
@@ -228,18 +229,7 @@ void pt_gate_wait_arrived(struct pt_gate *g, int n)
 
 int pt_thread_count(void)
 {
-	DIR *d = opendir("/proc/self/task");
-	struct dirent *e;
-	int n = 0;
-
-	if (d == NULL)
-		return -1;
-	while ((e = readdir(d)) != NULL) {
-		if (e->d_name[0] != '.')
-			n++;
-	}
-	closedir(d);
-	return n;
+	return pt_entries("/proc/self/task");
 }
 
 /* --- The diagnosis of a hang --------------------------------------------- */

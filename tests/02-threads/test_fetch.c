@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "procs_test.h"
 #include "curl_test.h"
 #include "fetch.h"
 #include "httpd.h"
@@ -126,21 +127,6 @@ static size_t ft_add_refused(void)
 	return i;
 }
 
-/* How many entries a /proc folder has, or -1. */
-static int ft_count(const char *path)
-{
-	DIR *d = opendir(path);
-	struct dirent *e;
-	int n = 0;
-
-	if (d == NULL)
-		return -1;
-	while ((e = readdir(d)) != NULL)
-		n += e->d_name[0] != '.';
-	closedir(d);
-	return n;
-}
-
 /* A deadline passed: the likely cause first, then what the server saw. */
 static void ft_describe(void *ctx, FILE *out)
 {
@@ -163,21 +149,21 @@ static void ft_fetch_body(int id, void *ctx)
 	ft.caller = sched_gettid();
 	ft.first_thread = tt_next();
 	ft.running_before = tt_started() - tt_joined();
-	ft.fds_before = ft_count("/proc/self/fd");
-	ft.tasks_before = ft_count("/proc/self/task");
+	ft.fds_before = pt_entries("/proc/self/fd");
+	ft.tasks_before = pt_entries("/proc/self/task");
 	workers_phase("in fetch_all()");
 	ft.err = fetch_all(ft.urls, ft.n, &ft.options, ft.results);
 	workers_phase("after fetch_all()");
 	ft.next_thread = tt_next();
 	ft.running_after = tt_started() - tt_joined();
-	ft.fds_after = ft_count("/proc/self/fd");
+	ft.fds_after = pt_entries("/proc/self/fd");
 	/*
 	 * A joined thread may stay listed in /proc/self/task for a moment
 	 * while the kernel finishes its exit: a second for the count to come
 	 * down, as the pool's tests give it (make test saw one extra once).
 	 */
 	uint64_t start = timing_now_ns();
-	while ((ft.tasks_after = ft_count("/proc/self/task")) > ft.tasks_before &&
+	while ((ft.tasks_after = pt_entries("/proc/self/task")) > ft.tasks_before &&
 	       timing_ms_since(start) < 1000)
 		workers_pause();
 }

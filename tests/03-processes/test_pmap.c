@@ -254,24 +254,6 @@ static void *pm_thread(void *unused)
 	return NULL;
 }
 
-/* The pipe ends this process opened during the call and still holds, as text. */
-static void pm_held_pipes(char *buf, size_t len)
-{
-	struct stat st;
-	size_t used = 0;
-	int fl;
-
-	buf[0] = '\0';
-	for (int fd = 0; fd < PT_MAX_FD && used + 40 < len; fd++) {
-		if (call.before.open[fd] || (fl = fcntl(fd, F_GETFL)) < 0 ||
-		    fstat(fd, &st) != 0 || !S_ISFIFO(st.st_mode))
-			continue;
-		used += (size_t)snprintf(buf + used, len - used, "%sfd %d (%s end)",
-					 used > 0 ? ", " : "", fd,
-					 (fl & O_ACCMODE) == O_WRONLY ? "WRITE" : "read");
-	}
-}
-
 /* How many children of this process are running (not yet zombies). */
 static int pm_live_children(void)
 {
@@ -339,7 +321,7 @@ static int pm_run(pmap_task *task, void *arg, uint64_t n, int workers,
 		pm_sleep_ms(1);
 	}
 	if (!pm_sum_finished()) {
-		pm_held_pipes(held, sizeof(held));
+		pt_held_pipes(&call.before, held, sizeof(held));
 		cr_fatal("pmap_sum(n = %llu, workers = %d) had not returned after %ld s, "
 			 "holding these pipe ends it opened: %s; %d of its children still "
 			 "running. Either it reads a pipe whose write end is still open "

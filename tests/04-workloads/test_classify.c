@@ -275,20 +275,6 @@ static bool ct_untouched(const void *p, size_t len)
 	return true;
 }
 
-static int ct_count_dir(const char *path)
-{
-	DIR *d = opendir(path);
-	struct dirent *e;
-	int n = 0;
-
-	if (d == NULL)
-		return -1;
-	while ((e = readdir(d)) != NULL)
-		n += e->d_name[0] != '.';
-	closedir(d);
-	return n;
-}
-
 static void ct_pin(int cpu)
 {
 	cpu_set_t set;
@@ -306,7 +292,7 @@ static void *ct_call_thread(void *unused)
 	if (call.pin_cpu >= 0)
 		ct_pin(call.pin_cpu);
 	atomic_store(&sh->caller_tid, gettid());
-	call.threads_before = ct_count_dir("/proc/self/task");
+	call.threads_before = pt_entries("/proc/self/task");
 	start = timing_now_ns();
 	if (call.classify)
 		call.rc = classify(&call.task, call.workers, &call.v);
@@ -317,29 +303,11 @@ static void *ct_call_thread(void *unused)
 	/* A joined thread may stay listed for a moment while the kernel
 	   finishes its exit: a second for the count to come down. */
 	start = timing_now_ns();
-	while ((call.threads_after = ct_count_dir("/proc/self/task")) > call.threads_before &&
+	while ((call.threads_after = pt_entries("/proc/self/task")) > call.threads_before &&
 	       timing_ms_since(start) < 1000)
 		timing_sleep_us(1000);
 	atomic_store(&call.done, true);
 	return NULL;
-}
-
-/* The pipe ends this process opened during the call and still holds. */
-static void ct_held_pipes(char *buf, size_t len)
-{
-	struct stat st;
-	size_t used = 0;
-	int fl;
-
-	buf[0] = '\0';
-	for (int fd = 0; fd < PT_MAX_FD && used + 40 < len; fd++) {
-		if (call.fds.open[fd] || (fl = fcntl(fd, F_GETFL)) < 0 ||
-		    fstat(fd, &st) != 0 || !S_ISFIFO(st.st_mode))
-			continue;
-		used += (size_t)snprintf(buf + used, len - used, "%sfd %d (%s end)",
-					 used > 0 ? ", " : "", fd,
-					 (fl & O_ACCMODE) == O_WRONLY ? "WRITE" : "read");
-	}
 }
 
 /* Run the call set in `call` on a helper thread, with the deadline, then
@@ -360,7 +328,7 @@ static int ct_call_run(void)
 	for (long ms = 0; !atomic_load(&call.done) && ms < CT_DEADLINE_MS; ms++)
 		timing_sleep_us(1000);
 	if (!atomic_load(&call.done)) {
-		ct_held_pipes(held, sizeof(held));
+		pt_held_pipes(&call.fds, held, sizeof(held));
 		cr_fatal("%s had not returned after %ld s, holding these pipe ends it opened: "
 			 "%s. A parent that keeps its copy of a worker's write end waits for "
 			 "ever in read() once that worker died without sending: read() sees end "

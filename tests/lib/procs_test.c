@@ -16,11 +16,13 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -284,6 +286,37 @@ bool pt_expect_fds(const struct pt_fds *s, const char *after)
 			  "on success and on error.", after, fd, n > 0 ? what : "?");
 	}
 	return same;
+}
+
+void pt_held_pipes(const struct pt_fds *s, char *buf, size_t len)
+{
+	struct stat st;
+	size_t used = 0;
+	int fl;
+
+	buf[0] = '\0';
+	for (int fd = 0; fd < PT_MAX_FD && used + 40 < len; fd++) {
+		if (s->open[fd] || (fl = fcntl(fd, F_GETFL)) < 0 || fstat(fd, &st) != 0 ||
+		    !S_ISFIFO(st.st_mode))
+			continue;
+		used += (size_t)snprintf(buf + used, len - used, "%sfd %d (%s end)",
+					 used > 0 ? ", " : "", fd,
+					 (fl & O_ACCMODE) == O_WRONLY ? "WRITE" : "read");
+	}
+}
+
+int pt_entries(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *e;
+	int n = 0;
+
+	if (d == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL)
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
 }
 
 int pt_shm_snapshot(void)

@@ -114,6 +114,14 @@ bool pt_expect_fds(const struct pt_fds *s, const char *after);
    forked worker (no Criterion call): a task uses it to see what it holds. */
 int pt_fds_new(const struct pt_fds *s);
 
+/* The pipe ends open now that were not in s, as text for a message:
+   "fd 7 (WRITE end), fd 9 (read end)"; "" if none. */
+void pt_held_pipes(const struct pt_fds *s, char *buf, size_t len);
+
+/* How many entries a folder has, "." and ".." aside: /proc/self/task
+   (threads), /proc/self/fd (descriptors); -1 if it cannot be read. */
+int pt_entries(const char *path);
+
 /* The names in /dev/shm (POSIX shared memory objects), as a count, and the
    check that none was added since. */
 int pt_shm_snapshot(void);
