@@ -29,6 +29,9 @@ TREE ?= solutions
 PROFILE ?= full
 # make grade SUBMISSION=path/to/hand-in
 SUBMISSION ?=
+# make grade HIDDEN=DIR: tests kept outside the students' repository
+# (DIR/CH/test_*.c, their points in DIR/rubric; see tests/hidden-example).
+HIDDEN ?=
 # Where make book puts book.html and book.pdf.
 BOOKDIR ?= $(B)
 # How the book's measurement notes say they were made.
@@ -70,6 +73,7 @@ help:
 	@echo 'Instructors'
 	@echo '  make grade          grade chapters/ by tests/rubric: a score table and build/grade/results.json'
 	@echo '  make grade SUBMISSION=dir   grade a hand-in: only the exercise regions of its exercise files are taken from dir'
+	@echo '  make grade HIDDEN=dir   add the hidden tests of dir (dir/CH/test_*.c, dir/rubric): they count, their names stay out of results.json'
 	@echo '  make grade-all SUBMISSIONS=dir   a whole class (a folder, .zip or .tar.gz per student): build/grade-all/gradebook.csv, summary.md'
 	@echo 'Maintainers'
 	@echo '  make test           reference passes (two runs at once), skeletons fail cleanly, wrong answers are caught,'
@@ -110,14 +114,14 @@ hint:
 # --- Instructors ------------------------------------------------------------
 
 grade: deps-check
-	@tools/grade -j $(JOBS) $(SUBMISSION)
+	@tools/grade -j $(JOBS) $(if $(HIDDEN),-H $(HIDDEN)) $(SUBMISSION)
 
 # A whole class: every folder, .zip or .tar.gz in SUBMISSIONS graded alone,
 # JOBS at once, into build/grade-all/ (gradebook.csv, summary.md, each
 # student's results.json); only what changed is graded again.
 grade-all: deps-grade
 	@[ -n "$(SUBMISSIONS)" ] || { echo "make grade-all SUBMISSIONS=DIR: the folder of hand-ins (a folder, .zip or .tar.gz per student)"; exit 2; }
-	@tools/grade-all -j $(JOBS) $(if $(CHAPTER),-c "$(CHAPTER)") -o $(B)/grade-all $(SUBMISSIONS)
+	@tools/grade-all -j $(JOBS) $(if $(CHAPTER),-c "$(CHAPTER)") $(if $(HIDDEN),-H $(HIDDEN)) -o $(B)/grade-all $(SUBMISSIONS)
 
 # --- Maintainers: make test -------------------------------------------------
 
@@ -257,7 +261,7 @@ EDITION := $(B)/edition
 test-edition:
 	@rm -rf $(EDITION) $(B)/edition-handin && mkdir -p $(EDITION) $(B)/edition-handin || exit 2; \
 	git ls-files -z --cached --others --exclude-standard | \
-		grep -z -v -E '^(solutions/|tests/[^/]+/(mutants|variants|stages)/|build/)' | \
+		grep -z -v -E '^(solutions/|tests/[^/]+/(mutants|variants|stages)/|tests/(corpus|hidden-example)/|build/)' | \
 		xargs -0 cp --parents -t $(EDITION) || exit 2; \
 	for ch in $(CHAPTERS); do for f in $$(tools/manifest $$ch exercise); do \
 		sed '1s/^/\/* a comment the grader must ignore *\/\n/' solutions/$$ch/$$f >$(B)/edition-handin/$$f || exit 2; \

@@ -93,7 +93,10 @@ support := $(filter-out $(addprefix chapters/$(CH)/,$(exercise)),$(wildcard chap
 # whose objects are compiled once and shared by every answer.
 EX_FALLBACK ?=
 mine := $(foreach f,$(exercise),$(if $(wildcard $(EX)/$(f)),$(EX)/$(f),$(if $(EX_FALLBACK),$(EX_FALLBACK)/$(f),$(EX)/$(f))))
-tests := $(wildcard tests/$(CH)/test_*.c)
+# HIDDEN: a folder of tests kept outside the students' repository (make
+# grade HIDDEN=DIR, tools/grade -H): its CH/test_*.c join the chapter's.
+HIDDEN ?=
+tests := $(wildcard tests/$(CH)/test_*.c $(if $(HIDDEN),$(HIDDEN)/$(CH)/test_*.c))
 drivers := $(wildcard tests/$(CH)/tsan_*.c)
 server := $(wildcard harness/httpd.c)
 testlib := $(wildcard tests/lib/*.c) $(server) \
