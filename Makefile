@@ -53,7 +53,7 @@ endif
 
 all: book
 .PHONY: all help check hint reset watch test grade grade-all test-grade-all bench book html pdf clean deps-check deps-book deps-test FORCE \
-	test-manifest test-reference test-skeleton test-answers test-mutants test-edition test-book
+	test-manifest test-reference test-skeleton test-answers test-mutants test-edition test-grading test-book
 
 help:
 	@echo 'Readers'
@@ -134,6 +134,7 @@ test: deps-test
 	@$(MAKE) --no-print-directory test-answers
 	@$(MAKE) --no-print-directory test-edition
 	@$(MAKE) --no-print-directory test-grade-all
+	@$(MAKE) --no-print-directory test-grading
 	@$(MAKE) --no-print-directory test-book
 	@echo "make test: everything passed"
 
@@ -331,7 +332,7 @@ test-grade-all:
 		i = tarfile.TarInfo("../../escaped-tar.txt"); i.size = 1; t.addfile(i, io.BytesIO(b"x")); t.close()' \
 		$(GA)/subs/frank.zip $(GA)/subs/gina.tgz $$(cd $(GA)/target && pwd -P) && \
 	echo "not a submission" >$(GA)/subs/notes.txt || exit 2; \
-	tools/grade-all -j $(JOBS) -c $$ch -o $(GA)/out $(GA)/subs >$(GA)/run1.log 2>&1 || { cat $(GA)/run1.log; echo "test-grade-all: FAILED: grade-all did not grade every submission"; exit 1; }; \
+	PERF=0 tools/grade-all -j $(JOBS) -c $$ch -o $(GA)/out $(GA)/subs >$(GA)/run1.log 2>&1 || { cat $(GA)/run1.log; echo "test-grade-all: FAILED: grade-all did not grade every submission"; exit 1; }; \
 	max=$$(awk -v ch=$$ch '$$1 == "test" && $$2 == ch { s += $$4 } END { print s }' tests/rubric); \
 	bad=; \
 	grep -q "^alice,.*,$$max,graded$$" $(GA)/out/gradebook.csv || bad="$$bad alice(the reference: $$max points)"; \
@@ -345,9 +346,16 @@ test-grade-all:
 		bad="$$bad frank-and-gina(archive members written outside the student's folder: $$(ls -A $(GA)/target $(GA)/out | tr '\n' ' '))"; \
 	grep -q "^frank,.*,0,graded$$" $(GA)/out/gradebook.csv && grep -q "^gina,.*,0,graded$$" $(GA)/out/gradebook.csv || bad="$$bad frank-and-gina(nothing handed in: 0)"; \
 	[ -z "$$bad" ] || { cat $(GA)/out/gradebook.csv $(GA)/out/summary.md; echo "test-grade-all: FAILED:$$bad"; exit 1; }; \
-	tools/grade-all -j $(JOBS) -c $$ch -o $(GA)/out $(GA)/subs >$(GA)/run2.log 2>&1 && grep -q ': 0 to grade, 7 unchanged' $(GA)/run2.log || \
+	PERF=0 tools/grade-all -j $(JOBS) -c $$ch -o $(GA)/out $(GA)/subs >$(GA)/run2.log 2>&1 && grep -q ': 0 to grade, 7 unchanged' $(GA)/run2.log || \
 		{ cat $(GA)/run2.log; echo "test-grade-all: FAILED: a second run graded again what had not changed"; exit 1; }; \
 	echo "test-grade-all: make grade-all grades a folder, a zip wrapped in a folder and two tar.gz (the reference at $$max, the skeleton at 0, one that does not compile, one that crashes), one whose folder is a link to another student's (0, and why), and two crafted archives whose members aim outside the student's folder, by .., by an absolute path and through a link (nothing lands outside), says what it ignored, and grades nothing again when nothing changed"
+
+# The grader's own features on the first chapter: hidden tests, the
+# performance checks (pass, fail and inconclusive), and a test stopped at
+# the runner's time limit reported spinning or blocked, and where
+# (tools/test-grading says what it checks).
+test-grading:
+	@tools/test-grading $(B)/test-grading
 
 test-book:
 	@$(MAKE) --no-print-directory book PROFILE=short BOOKDIR=$(B)/test-book BENCH_COMMAND="make test" >$(B)/test-book.log 2>&1 || \

@@ -9,6 +9,7 @@
  *
  *   bench run --profile full|short --tree NAME --out DIR [--only NAME]
  *             [--command TEXT] [--seed N] [--rounds N]
+ *             [--modes "MODE..."] [--workers N]
  *   bench list
  *   bench serve WORKLOAD [--profile full|short]
  *
@@ -437,6 +438,8 @@ struct bench_opts {
 	const char *tree, *dir, *only, *command;
 	uint64_t seed;
 	int rounds;			/* 0: the profile's */
+	const char *modes;		/* --modes: only these (and their baselines); NULL: all */
+	int workers;			/* --workers: only this count; 0: the profile's */
 	int ncpu;
 	const char *python;		/* py.path: NULL if none usable */
 	struct bench_python py;

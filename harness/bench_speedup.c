@@ -37,6 +37,33 @@ static const struct bench_blame *python_blame(void)
 }
 
 /* Parse the space-separated mode names of w, dropping Python ones if need be. */
+/* Is word one of the words (separated by spaces or commas) of list? */
+static bool bench_word_in(const char *list, const char *word)
+{
+	size_t n = strlen(word);
+
+	for (const char *p = list; (p = strstr(p, word)) != NULL; p += n)
+		if ((p == list || p[-1] == ' ' || p[-1] == ',') &&
+		    (p[n] == '\0' || p[n] == ' ' || p[n] == ','))
+			return true;
+	return false;
+}
+
+/* Is mode name the baseline of one of the wanted modes of this workload? */
+static bool baseline_of_wanted(const char *wanted, const char *all, const char *name)
+{
+	char names[256], *save = NULL, *m;
+
+	snprintf(names, sizeof(names), "%s", all);
+	for (m = strtok_r(names, " ", &save); m != NULL; m = strtok_r(NULL, " ", &save)) {
+		const struct bench_modedesc *d = bench_mode_find(m);
+
+		if (d != NULL && bench_word_in(wanted, m) && strcmp(d->baseline, name) == 0)
+			return true;
+	}
+	return false;
+}
+
 static int resolve_modes(const struct bench_opts *o, const struct bench_workload *w,
 			 const struct bench_modedesc **modes, int max)
 {
@@ -52,6 +79,10 @@ static int resolve_modes(const struct bench_opts *o, const struct bench_workload
 			errx(1, "workload %s: unknown mode %s", w->name, name);
 		if (m->c == NULL && bench_python_lacks(&o->py, w->name) != NULL)
 			continue;	/* the table's caption says why */
+		/* --modes: the modes named, and the baselines they need. */
+		if (o->modes != NULL && !bench_word_in(o->modes, name) &&
+		    !baseline_of_wanted(o->modes, w->modes, name))
+			continue;
 		if (n == max)
 			errx(1, "workload %s: too many modes", w->name);
 		modes[n++] = m;
@@ -130,6 +161,10 @@ void bench_plan(const struct bench_opts *o, const struct bench_workload *w,
 	w->size(s, o->profile, o->ncpu);
 	if (o->rounds > 0)
 		s->rounds = o->rounds;
+	if (o->workers > 0) {
+		s->workers[0] = o->workers;
+		s->workers[1] = 0;
+	}
 	if (s->chunk == 0)
 		s->chunk = s->units / 256 + (s->units % 256 != 0);	/* 256 chunks at most */
 	if (s->workers[0] == 0 || s->rounds < 1)
@@ -221,6 +256,9 @@ int bench_speedup(const struct bench_opts *o, const struct bench_workload *w)
 
 	bench_plan(o, w, &s);
 	nmodes = resolve_modes(o, w, modes, 32);
+	if (nmodes == 0)
+		errx(2, "workload %s: none of the modes \"%s\" is one of its modes (%s)", w->name,
+		     o->modes != NULL ? o->modes : "", w->modes);
 	memset(&run, 0, sizeof(run));
 	run.workload = w;
 	run.size = &s;
