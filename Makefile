@@ -154,7 +154,7 @@ test-manifest:
 				{ echo "test-manifest: $$f is not an exercise file of chapters/$$ch/manifest"; exit 1; }; \
 		done; \
 		parts=$$(tools/manifest $$ch part | cut -c1); \
-		awk -v ch=$$ch -v parts="$$parts" '$$1 == "test" && $$2 == ch && index(parts, $$3) == 0 { \
+		awk -v ch=$$ch -v parts="$$parts" '($$1 == "test" || $$1 == "perf") && $$2 == ch && index(parts, $$3) == 0 { \
 			printf "test-manifest: tests/rubric: %s is in part %s, which chapters/%s/manifest does not declare\n", $$5, $$3, ch; bad = 1 } \
 			END { exit bad }' tests/rubric || exit 1; \
 	done; \
