@@ -53,7 +53,7 @@ endif
 
 all: book
 .PHONY: all help check hint reset watch test grade grade-all test-grade-all bench book html pdf clean deps-check deps-book deps-test FORCE \
-	test-manifest test-reference test-skeleton test-answers test-mutants test-edition test-grading test-book
+	test-manifest test-reference test-skeleton test-answers test-mutants test-edition test-grading test-gradescope test-book gradescope
 
 help:
 	@echo 'Readers'
@@ -74,6 +74,7 @@ help:
 	@echo '  make grade          grade chapters/ by tests/rubric: a score table and build/grade/results.json'
 	@echo '  make grade SUBMISSION=dir   grade a hand-in: only the exercise regions of its exercise files are taken from dir'
 	@echo '  make grade HIDDEN=dir   add the hidden tests of dir (dir/CH/test_*.c, dir/rubric): they count, their names stay out of results.json'
+	@echo '  make gradescope     build/autograder.zip for Gradescope (CHAPTER=..., HIDDEN=dir)'
 	@echo '  make grade-all SUBMISSIONS=dir   a whole class (a folder, .zip or .tar.gz per student): build/grade-all/gradebook.csv, summary.md'
 	@echo 'Maintainers'
 	@echo '  make test           reference passes (two runs at once), skeletons fail cleanly, wrong answers are caught,'
@@ -123,6 +124,12 @@ grade-all: deps-grade
 	@[ -n "$(SUBMISSIONS)" ] || { echo "make grade-all SUBMISSIONS=DIR: the folder of hand-ins (a folder, .zip or .tar.gz per student)"; exit 2; }
 	@tools/grade-all -j $(JOBS) $(if $(CHAPTER),-c "$(CHAPTER)") $(if $(HIDDEN),-H $(HIDDEN)) -o $(B)/grade-all $(SUBMISSIONS)
 
+# A Gradescope autograder: build/autograder.zip with setup.sh and
+# run_autograder at its root (tools/gradescope); CHAPTER=... for one
+# chapter's assignment, HIDDEN=DIR to add hidden tests.
+gradescope: deps-grade
+	@tools/gradescope -c "$(CHAPTER)" $(if $(HIDDEN),-H $(HIDDEN)) -o $(B)/autograder.zip
+
 # --- Maintainers: make test -------------------------------------------------
 
 # Each step prints one line; the first failure stops make test.
@@ -135,6 +142,7 @@ test: deps-test
 	@$(MAKE) --no-print-directory test-edition
 	@$(MAKE) --no-print-directory test-grade-all
 	@$(MAKE) --no-print-directory test-grading
+	@$(MAKE) --no-print-directory test-gradescope
 	@$(MAKE) --no-print-directory test-book
 	@echo "make test: everything passed"
 
@@ -356,6 +364,11 @@ test-grade-all:
 # (tools/test-grading says what it checks).
 test-grading:
 	@tools/test-grading $(B)/test-grading
+
+# The Gradescope zip of the first chapter, run in a throwaway root laid out
+# as Gradescope's (tools/test-gradescope says what it checks).
+test-gradescope:
+	@tools/test-gradescope
 
 test-book:
 	@$(MAKE) --no-print-directory book PROFILE=short BOOKDIR=$(B)/test-book BENCH_COMMAND="make test" >$(B)/test-book.log 2>&1 || \
