@@ -1,6 +1,6 @@
 # Makefile - a book of graded C exercises on concurrency.
 #
-# Readers:      make book       build/book.html and build/book.pdf
+# Readers:      make book       build/book.html, .pdf and .epub (EDITION=instructor: build/book-instructor.*)
 # Students:     make check      your exercise files: what passes, what to fix
 # Instructors:  make grade      scores by part, and build/grade/results.json
 # Everyone:     make test       the project proves itself (CI runs this)
@@ -53,12 +53,13 @@ endif
 
 all: book
 .PHONY: all help check hint reset watch test grade grade-all test-grade-all bench book html pdf clean deps-check deps-book deps-test FORCE \
-	test-manifest test-reference test-skeleton test-answers test-mutants test-edition test-grading test-gradescope test-book gradescope
+	test-manifest test-reference test-skeleton test-answers test-mutants test-edition test-grading test-gradescope test-book gradescope student-repo epub
 
 help:
 	@echo 'Readers'
-	@echo '  make book           build/book.html and build/book.pdf, with charts measured on this machine'
-	@echo '  make html, make pdf one of the two'
+	@echo '  make book           build/book.html, .pdf and .epub (the student edition), with charts measured on this machine'
+	@echo '  make html, make pdf, make epub   one of the three'
+	@echo '  make book EDITION=instructor   build/book-instructor.*: also the solution walkthroughs, and appendices with each chapter'"'"'s rubric and known mistakes'
 	@echo '  make book TREE=chapters   the same book, charts measured on your own exercise code'
 	@echo 'Students (edit only your exercise files, chapters/NN-name/*.c, between BEGIN/END EXERCISE)'
 	@echo '  make check          build and run the tests on your files, as the grader will: what passes, what fails, why, your score, what next'
@@ -74,6 +75,7 @@ help:
 	@echo '  make grade          grade chapters/ by tests/rubric: a score table and build/grade/results.json'
 	@echo '  make grade SUBMISSION=dir   grade a hand-in: only the exercise regions of its exercise files are taken from dir'
 	@echo '  make grade HIDDEN=dir   add the hidden tests of dir (dir/CH/test_*.c, dir/rubric): they count, their names stay out of results.json'
+	@echo '  make student-repo   build/student-repo: the repository to hand out, a fresh git repository without solutions/ and the answers'
 	@echo '  make gradescope     build/autograder.zip for Gradescope (CHAPTER=..., HIDDEN=dir)'
 	@echo '  make grade-all SUBMISSIONS=dir   a whole class (a folder, .zip or .tar.gz per student): build/grade-all/gradebook.csv, summary.md'
 	@echo 'Maintainers'
@@ -81,7 +83,7 @@ help:
 	@echo '                      other correct answers pass, partial answers earn their parts, the student edition grades, book builds'
 	@echo '  make bench          time the reference (PROFILE=full|short), tables on stdout, data in $(B)/bench/'
 	@echo '  make clean          remove $(B)/'
-	@echo 'Variables: CHAPTER=$(CHAPTER) TREE=$(TREE) PROFILE=$(PROFILE) JOBS=$(JOBS) DEPS=skip (no package check)'
+	@echo 'Variables: CHAPTER=$(CHAPTER) TREE=$(TREE) PROFILE=$(PROFILE) EDITION=student|instructor JOBS=$(JOBS) DEPS=skip (no package check)'
 
 deps-check deps-watch deps-grade deps-book deps-test:
 	@tools/deps $(patsubst deps-%,%,$@)
@@ -123,6 +125,11 @@ grade: deps-check
 grade-all: deps-grade
 	@[ -n "$(SUBMISSIONS)" ] || { echo "make grade-all SUBMISSIONS=DIR: the folder of hand-ins (a folder, .zip or .tar.gz per student)"; exit 2; }
 	@tools/grade-all -j $(JOBS) $(if $(CHAPTER),-c "$(CHAPTER)") $(if $(HIDDEN),-H $(HIDDEN)) -o $(B)/grade-all $(SUBMISSIONS)
+
+# The repository an instructor hands out: build/student-repo, a fresh git
+# repository without what tools/student-edition.exclude lists.
+student-repo:
+	@tools/student-repo $(B)/student-repo
 
 # A Gradescope autograder: build/autograder.zip with setup.sh and
 # run_autograder at its root (tools/gradescope); CHAPTER=... for one
@@ -266,43 +273,43 @@ answer/%: FORCE
 # a change to the given code that it must ignore and report) at full marks,
 # and make check runs on the first chapter's skeleton (test-skeleton has
 # already run every skeleton; this shows that the edition's make check works).
-EDITION := $(B)/edition
+EDITION_DIR := $(B)/edition
 test-edition:
-	@rm -rf $(EDITION) $(B)/edition-handin && mkdir -p $(EDITION) $(B)/edition-handin || exit 2; \
+	@rm -rf $(EDITION_DIR) $(B)/edition-handin && mkdir -p $(EDITION_DIR) $(B)/edition-handin || exit 2; \
 	git ls-files -z --cached --others --exclude-standard | \
-		grep -z -v -E '^(solutions/|tests/[^/]+/(mutants|variants|stages)/|tests/(corpus|hidden-example)/|build/)' | \
-		xargs -0 cp --parents -t $(EDITION) || exit 2; \
+		grep -z -v -E "$$(grep -v -e '^#' -e '^$$' tools/student-edition.exclude)" | \
+		xargs -0 cp --parents -t $(EDITION_DIR) || exit 2; \
 	for ch in $(CHAPTERS); do for f in $$(tools/manifest $$ch exercise); do \
 		sed '1s/^/\/* a comment the grader must ignore *\/\n/' solutions/$$ch/$$f >$(B)/edition-handin/$$f || exit 2; \
 	done; done; \
 	h=$$(pwd)/$(B)/edition-handin; \
-	$(MAKE) --no-print-directory -C $(EDITION) grade SUBMISSION=$$h DEPS=skip >$(B)/edition-grade.log 2>&1 || \
+	$(MAKE) --no-print-directory -C $(EDITION_DIR) grade SUBMISSION=$$h DEPS=skip >$(B)/edition-grade.log 2>&1 || \
 		{ cat $(B)/edition-grade.log; echo "test-edition: FAILED: the student edition does not grade the reference at full marks"; exit 1; }; \
-	grep -q 'Ignored in the hand-in' $(EDITION)/build/grade/results.json || \
+	grep -q 'Ignored in the hand-in' $(EDITION_DIR)/build/grade/results.json || \
 		{ echo "test-edition: FAILED: results.json does not report the change to the given code"; exit 1; }; \
-	$(MAKE) --no-print-directory -C $(EDITION) check CHAPTER=$(firstword $(CHAPTERS)) DEPS=skip >$(B)/edition-check.log 2>&1; \
+	$(MAKE) --no-print-directory -C $(EDITION_DIR) check CHAPTER=$(firstword $(CHAPTERS)) DEPS=skip >$(B)/edition-check.log 2>&1; \
 	grep -q '^Next: Part A of chapter' $(B)/edition-check.log || \
 		{ cat $(B)/edition-check.log; echo "test-edition: FAILED: make check on the skeleton does not send a student to Part A"; exit 1; }; \
-	$(MAKE) --no-print-directory -C $(EDITION) hint >$(B)/edition-hint.log 2>&1 && \
-	$(MAKE) --no-print-directory -C $(EDITION) hint >>$(B)/edition-hint.log 2>&1 && \
+	$(MAKE) --no-print-directory -C $(EDITION_DIR) hint >$(B)/edition-hint.log 2>&1 && \
+	$(MAKE) --no-print-directory -C $(EDITION_DIR) hint >>$(B)/edition-hint.log 2>&1 && \
 	grep -q "^Chapter $(firstword $(CHAPTERS)), part A (.*): hint 1 of" $(B)/edition-hint.log && \
 	grep -q "^Chapter $(firstword $(CHAPTERS)), part A (.*): hint 2 of" $(B)/edition-hint.log || \
 		{ cat $(B)/edition-hint.log; echo "test-edition: FAILED: make hint after that check does not give Part A's hints one after the other"; exit 1; }; \
 	t=$$(awk -v ch=$(firstword $(CHAPTERS)) '$$1 == "test" && $$2 == ch { print $$5; exit }' tests/rubric); \
-	$(MAKE) --no-print-directory -C $(EDITION) check TEST=$$t REPEAT=2 DEPS=skip >$(B)/edition-repeat.log 2>&1; \
+	$(MAKE) --no-print-directory -C $(EDITION_DIR) check TEST=$$t REPEAT=2 DEPS=skip >$(B)/edition-repeat.log 2>&1; \
 	grep -q "^  FAIL    $$t  (failed 2 of 2 runs)" $(B)/edition-repeat.log && grep -q '^0 of the 1 tests that ran passed every time' $(B)/edition-repeat.log || \
 		{ cat $(B)/edition-repeat.log; echo "test-edition: FAILED: make check TEST=$$t REPEAT=2 on the skeleton does not report that one test failing twice"; exit 1; }; \
 	ch=$(firstword $(CHAPTERS)); f=$$(tools/manifest $$ch exercise | head -n 1); \
-	(cd $(EDITION) && git init -q && git add -A && git -c user.name=test -c user.email=test@localhost commit -q -m edition) || exit 2; \
-	cp solutions/$$ch/$$f $(EDITION)/chapters/$$ch/$$f && \
-	$(MAKE) --no-print-directory -C $(EDITION) reset PART=$$ch/A >$(B)/edition-reset.log 2>&1 && \
-	cmp -s solutions/$$ch/$$f $(EDITION)/chapters/$$ch/$$f.before-reset-A-* && \
-	! cmp -s solutions/$$ch/$$f $(EDITION)/chapters/$$ch/$$f && ! cmp -s chapters/$$ch/$$f $(EDITION)/chapters/$$ch/$$f && \
-	tools/regions check solutions/$$ch/$$f $(EDITION)/chapters/$$ch/$$f || \
+	(cd $(EDITION_DIR) && git init -q && git add -A && git -c user.name=test -c user.email=test@localhost commit -q -m edition) || exit 2; \
+	cp solutions/$$ch/$$f $(EDITION_DIR)/chapters/$$ch/$$f && \
+	$(MAKE) --no-print-directory -C $(EDITION_DIR) reset PART=$$ch/A >$(B)/edition-reset.log 2>&1 && \
+	cmp -s solutions/$$ch/$$f $(EDITION_DIR)/chapters/$$ch/$$f.before-reset-A-* && \
+	! cmp -s solutions/$$ch/$$f $(EDITION_DIR)/chapters/$$ch/$$f && ! cmp -s chapters/$$ch/$$f $(EDITION_DIR)/chapters/$$ch/$$f && \
+	tools/regions check solutions/$$ch/$$f $(EDITION_DIR)/chapters/$$ch/$$f || \
 		{ cat $(B)/edition-reset.log; echo "test-edition: FAILED: make reset PART=$$ch/A on a finished $$f does not put part A's regions back, keep the rest and back the file up"; exit 1; }; \
-	setsid $(MAKE) --no-print-directory -C $(EDITION) watch DEPS=skip >$(B)/edition-watch.log 2>&1 & w=$$!; \
+	setsid $(MAKE) --no-print-directory -C $(EDITION_DIR) watch DEPS=skip >$(B)/edition-watch.log 2>&1 & w=$$!; \
 	n=0; until grep -q '^Watching' $(B)/edition-watch.log || [ $$n -ge 100 ]; do sleep 0.1; n=$$((n + 1)); done; \
-	cp solutions/$$ch/$$f $(EDITION)/chapters/$$ch/$$f; \
+	cp solutions/$$ch/$$f $(EDITION_DIR)/chapters/$$ch/$$f; \
 	n=0; until grep -q 'tests that ran passed' $(B)/edition-watch.log || [ $$n -ge 1200 ]; do sleep 0.1; n=$$((n + 1)); done; \
 	kill -TERM -$$w 2>/dev/null; \
 	n=0; while kill -0 $$w 2>/dev/null && [ $$n -lt 100 ]; do sleep 0.1; n=$$((n + 1)); done; \
@@ -370,10 +377,14 @@ test-grading:
 test-gradescope:
 	@tools/test-gradescope
 
+# Both editions of the book, from a short measurement run, then checked as
+# a reader gets them (tools/test-editions says what it checks).
 test-book:
-	@$(MAKE) --no-print-directory book PROFILE=short BOOKDIR=$(B)/test-book BENCH_COMMAND="make test" >$(B)/test-book.log 2>&1 || \
+	@$(MAKE) --no-print-directory book PROFILE=short BOOKDIR=$(B)/test-book BENCH_COMMAND="make test" >$(B)/test-book.log 2>&1 && \
+	$(MAKE) --no-print-directory book EDITION=instructor PROFILE=short BOOKDIR=$(B)/test-book BENCH_COMMAND="make test" >>$(B)/test-book.log 2>&1 || \
 		{ tail -n 30 $(B)/test-book.log; echo "test-book: FAILED (log: $(B)/test-book.log)"; exit 1; }
-	@echo "test-book: the book builds with the short measurement profile: $(B)/test-book/book.html, $(B)/test-book/book.pdf"
+	@echo "test-book: both editions build, HTML, PDF and EPUB, with the short measurement profile in $(B)/test-book"
+	@tools/test-editions $(B)/test-book
 
 # --- Measurements -----------------------------------------------------------
 
