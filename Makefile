@@ -53,7 +53,7 @@ endif
 
 all: book
 .PHONY: all help check hint reset watch test grade grade-all test-grade-all bench book html pdf clean deps-check deps-book deps-test FORCE \
-	test-manifest test-reference test-skeleton test-answers test-mutants test-edition test-grading test-gradescope test-book gradescope student-repo epub
+	test-manifest test-reference test-skeleton test-answers test-mutants test-edition test-grading test-gradescope test-corpus test-book gradescope student-repo epub
 
 help:
 	@echo 'Readers'
@@ -149,6 +149,7 @@ test: deps-test
 	@$(MAKE) --no-print-directory test-edition
 	@$(MAKE) --no-print-directory test-grade-all
 	@$(MAKE) --no-print-directory test-grading
+	@$(MAKE) --no-print-directory test-corpus
 	@$(MAKE) --no-print-directory test-gradescope
 	@$(MAKE) --no-print-directory test-book
 	@echo "make test: everything passed"
@@ -371,6 +372,13 @@ test-grade-all:
 # (tools/test-grading says what it checks).
 test-grading:
 	@tools/test-grading $(B)/test-grading
+
+# The hostile corpus (tests/corpus/): a class of hand-ins that crash, hang,
+# fork-bomb, flood, race, kill, leave things behind, reach outside, graded
+# by grade-all, each to the score and verdicts it must get, and nothing
+# left behind afterwards (tools/test-corpus says what it checks).
+test-corpus:
+	@tools/test-corpus
 
 # The Gradescope zip of the first chapter, run in a throwaway root laid out
 # as Gradescope's (tools/test-gradescope says what it checks).
