@@ -30,7 +30,7 @@ BOOK_EXTRA := $(if $(filter instructor,$(BOOK_EDITION)),$(BOOK_NOTES))
 BOOK_SOURCES := book.md tools/include.lua $(wildcard chapters/*/*.md chapters/*/*.[ch] \
 	harness/*.[ch] harness/*.py plots/*.gp) \
 	$(if $(filter instructor,$(BOOK_EDITION)),$(wildcard solutions/*/*.c))
-PANDOC := pandoc --from markdown --lua-filter tools/include.lua -M edition=$(BOOK_EDITION) \
+PANDOC := pandoc --from markdown --lua-filter tools/include.lua --lua-filter tools/book-check.lua -M edition=$(BOOK_EDITION) \
 	--resource-path=.:$(DATA):$(BOOKDIR) \
 	--standalone --number-sections --toc --toc-depth=2 --top-level-division=chapter
 
