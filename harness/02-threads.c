@@ -22,9 +22,10 @@
  *           transfers at once, an event loop (the notes' 异步)
  *
  * Experiments: counter (increments per second of counter.h's functions and
- * of a packed per-thread counter written here, against the thread count)
- * and thread-start (what starting and joining a thread costs beside a
- * process).
+ * of a packed per-thread counter written here, against the thread count),
+ * thread-start (what starting and joining a thread costs beside a
+ * process) and pool-workers (the tree's thread pool at work, task by task,
+ * for the book's timeline, pool-timeline.tsv: 02-threads-timeline.h).
  *
  * What is measured is the tree's code: counter.c, queue.c, pool.c and
  * fetch.c of the tree named by --tree (the reference or a student's), and
@@ -32,6 +33,7 @@
  * harness core runs every measurement in a child process it watches.
  */
 #include "01-gil-shared.h"
+#include "02-threads-timeline.h"
 #include "bench.h"
 #include "counter.h"
 #include "fetch.h"
@@ -47,6 +49,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 /* One download may take this long; the server answers in milliseconds. */
@@ -469,6 +472,8 @@ static void counter_describe(char *buf, size_t size, enum bench_profile p);
 static int counter_run(const struct bench_context *ctx, FILE *tsv, FILE *md);
 static void start_describe(char *buf, size_t size, enum bench_profile p);
 static int start_run(const struct bench_context *ctx, FILE *tsv, FILE *md);
+static void tl_describe(char *buf, size_t size, enum bench_profile p);
+static int tl_run(const struct bench_context *ctx, FILE *tsv, FILE *md);
 
 static const struct bench_experiment experiments[] = {
 	{ "counter", "increments per second of one counter shared by several threads, "
@@ -476,6 +481,9 @@ static const struct bench_experiment experiments[] = {
 	  "per-thread counter (false sharing)", counter_describe, counter_run },
 	{ "thread-start", "what starting and waiting for one thread costs, beside one process",
 	  start_describe, start_run },
+	{ "pool-workers", "the tree's thread pool at work: which worker ran which task, and "
+	  "when (pool-timeline.tsv, or pool-timeline.missing saying why the tree's pool gave "
+	  "none), and per worker what it ran", tl_describe, tl_run },
 	{ NULL, NULL, NULL, NULL },
 };
 
@@ -1018,4 +1026,282 @@ static int start_run(const struct bench_context *ctx, FILE *tsv, FILE *md)
 out:
 	bench_out_free(&out);
 	return ret;
+}
+
+/*
+ * The pool-timeline experiment: the tree's thread pool (pool.c over
+ * queue.c) at work, task by task, for the book's timeline chart
+ * (02-threads-timeline.h). A short run: TL_WORKERS workers and TL_TASKS
+ * tasks of uneven length, each sleeping for its length (a wait, as a
+ * download is, so that the picture is the same on a busy machine), all
+ * submitted one after another with pool_submit(), then waited for in
+ * submission order with pool_wait(). Each task notes its worker (the
+ * number worker_start gave its context), its thread and its start and end
+ * on CLOCK_MONOTONIC; the main thread notes when each pool_submit() and
+ * each pool_wait() returned. The queue holds 2 x TL_WORKERS tasks
+ * (queue_capacity 0), so that pool_submit() waits for room once that many
+ * are queued: the chart shows when.
+ *
+ * pool-timeline.tsv, one row per bar or mark of the chart:
+ *   row      0: the submissions, 1 .. TL_WORKERS: worker row - 1,
+ *            TL_WORKERS + 1: the results
+ *   label    the row's name, for the y axis
+ *   kind     task (a bar), submitted or collected (a mark: calls that
+ *            returned within TL_GROUP_MS of each other share one)
+ *   task     the task's number; a mark's first task
+ *   start_ms, end_ms   since just before the first pool_submit()
+ *   text     what the bar or mark is labelled with: "7", "0–11"
+ * pool-workers.tsv: worker tasks busy_ms first_start_ms last_end_ms ran
+ */
+#define TL_WORKERS 4
+#define TL_TASKS 20
+#define TL_GROUP_MS 1.0
+#define TL_DEADLINE_S 10	/* the run takes about 0.2 s */
+/* A number as a string, for the .missing lines. */
+#define TL_QUOTE(x) #x
+#define TL_TEXT(x) TL_QUOTE(x)
+
+/* Each task's length in ms: uneven, and a long one first. */
+static const int tl_length_ms[TL_TASKS] = {
+	80, 20, 50, 10, 30, 60, 20, 40, 10, 70, 20, 30, 50, 10, 20, 40, 60, 20, 10, 30,
+};
+
+struct tl_task {
+	int task, length_ms;
+	atomic_int runs;	/* how many times it started: must be 1 */
+	/* Written by the task, read after pool_wait() returned it. */
+	int worker;		/* its worker's number, -1: no context */
+	pthread_t thread;
+	double start, end;	/* seconds since tl_t0 */
+	/* The main thread's. */
+	double submitted, collected;
+};
+
+static double tl_t0;		/* set before the first task is submitted */
+static int tl_numbers[POOL_MAX_WORKERS];
+
+/* worker_start: the context of worker k is its number. */
+static void *tl_worker_start(int worker, void *arg)
+{
+	(void)arg;
+	if (worker < 0 || worker >= POOL_MAX_WORKERS)
+		return NULL;
+	tl_numbers[worker] = worker;
+	return &tl_numbers[worker];
+}
+
+/* One task: note who runs it and when, and sleep for its length. */
+static void *tl_task(void *worker_ctx, void *arg)
+{
+	struct tl_task *t = arg;
+	const int *worker = worker_ctx;
+	struct timespec left = { t->length_ms / 1000, t->length_ms % 1000 * 1000000L };
+
+	t->start = bench_now() - tl_t0;
+	t->worker = worker != NULL ? *worker : -1;
+	t->thread = pthread_self();
+	atomic_fetch_add(&t->runs, 1);
+	while (nanosleep(&left, &left) != 0 && errno == EINTR)
+		continue;
+	t->end = bench_now() - tl_t0;
+	return t;
+}
+
+/* What NAME.missing says for a call that failed with e. */
+static void tl_failed(int fd, const char *call, int e)
+{
+	if (e == ENOSYS)
+		bench_fail(fd, "your thread pool is not implemented yet (%s() returned ENOSYS; "
+			   "pool.c over queue.c, parts B and C; run `make check`)", call);
+	else
+		bench_fail(fd, "your %s() failed: %s (pool.c over queue.c, parts B and C; "
+			   "run `make check`)", call, strerror(e));
+}
+
+/* The run itself, in a child of the harness; the tasks' trace in tasks. */
+static int tl_trace(int fd, struct tl_task *tasks)
+{
+	const struct pool_options options = { .workers = TL_WORKERS,
+					      .worker_start = tl_worker_start };
+	struct pool_future *futures[TL_TASKS];
+	struct pool p;
+	void *result;
+	int e, i;
+
+	if ((e = pool_init(&p, &options)) != 0) {
+		tl_failed(fd, "pool_init", e);
+		return 1;
+	}
+	tl_t0 = bench_now();
+//DOC: timeline-run
+	for (i = 0; i < TL_TASKS; i++) {
+		if ((e = pool_submit(&p, tl_task, &tasks[i], &futures[i])) != 0) {
+			tl_failed(fd, "pool_submit", e);
+			return 1;
+		}
+		tasks[i].submitted = bench_now() - tl_t0;
+	}
+	for (i = 0; i < TL_TASKS; i++) {
+		if ((e = pool_wait(futures[i], &result)) != 0) {
+			tl_failed(fd, "pool_wait", e);
+			return 1;
+		}
+		tasks[i].collected = bench_now() - tl_t0;
+		if (result != &tasks[i]) {
+			bench_fail(fd, "your pool_wait() gave task %d another task's result "
+				   "(pool.c, part C; run `make check`)", i);
+			return 1;
+		}
+	}
+//DOC-END: timeline-run
+	dprintf(fd, "HUNG\tyour pool_shutdown() did not return: it probably waits to join "
+		"workers that never learn that the queue is closed (pool.c, part C; run "
+		"`make check`)\n");
+	pool_shutdown(&p, POOL_FINISH);
+	pool_destroy(&p);
+	return 0;
+}
+
+/* Is the trace one a working pool gives? 0, or 1 after saying why not. */
+static int tl_check(int fd, const struct tl_task *tasks)
+{
+	pthread_t threads[TL_WORKERS];
+	bool seen[TL_WORKERS] = { false };
+	int i, w;
+
+	for (i = 0; i < TL_TASKS; i++) {
+		if (atomic_load(&tasks[i].runs) != 1) {
+			bench_fail(fd, "your thread pool ran task %d %d times, not once "
+				   "(pool.c, part C; run `make check`)", i,
+				   atomic_load(&tasks[i].runs));
+			return 1;
+		}
+		if ((w = tasks[i].worker) < 0 || w >= TL_WORKERS) {
+			bench_fail(fd, "your thread pool ran task %d without its worker's context "
+				   "(worker_start's result; pool.c, part C; run `make check`)", i);
+			return 1;
+		}
+		if (seen[w] && !pthread_equal(threads[w], tasks[i].thread)) {
+			bench_fail(fd, "your thread pool ran the tasks of worker %d on two threads "
+				   "(pool.c, part C; run `make check`)", w);
+			return 1;
+		}
+		seen[w] = true;
+		threads[w] = tasks[i].thread;
+	}
+	return 0;
+}
+
+/*
+ * Write the marks of one row: one per group of calls that returned within
+ * TL_GROUP_MS of the group's previous one; when[i] is task i's, in ms.
+ */
+static int tl_marks(int fd, int row, const char *label, const char *kind, const double *when)
+{
+	int first = 0, i;
+
+	for (i = 1; i <= TL_TASKS; i++) {
+		if (i < TL_TASKS && when[i] - when[i - 1] <= TL_GROUP_MS)
+			continue;
+		if (dprintf(fd, "CHART\t%d\t%s\t%s\t%d\t%.3f\t%.3f\t", row, label, kind, first,
+			    when[first], when[i - 1]) < 0 ||
+		    dprintf(fd, first == i - 1 ? "%d\n" : "%d–%d\n", first, i - 1) < 0)
+			return 1;
+		first = i;
+	}
+	return 0;
+}
+
+/* The shortest and the longest task, in ms. */
+static void tl_range(int *lo, int *hi)
+{
+	int i;
+
+	*lo = *hi = tl_length_ms[0];
+	for (i = 1; i < TL_TASKS; i++) {
+		*lo = tl_length_ms[i] < *lo ? tl_length_ms[i] : *lo;
+		*hi = tl_length_ms[i] > *hi ? tl_length_ms[i] : *hi;
+	}
+}
+
+/* In a child of the harness: run, check, and write the chart's rows and the tables'. */
+static int tl_child(void *arg, int fd)
+{
+	static struct tl_task tasks[TL_TASKS];
+	double submitted[TL_TASKS], collected[TL_TASKS];
+	int i, w, n, lo, hi;
+
+	(void)arg;
+	for (i = 0; i < TL_TASKS; i++)
+		tasks[i] = (struct tl_task){ .task = i, .length_ms = tl_length_ms[i],
+					     .worker = -1 };
+	if (tl_trace(fd, tasks) != 0 || tl_check(fd, tasks) != 0)
+		return 1;
+	for (i = 0; i < TL_TASKS; i++) {
+		submitted[i] = tasks[i].submitted * 1000;
+		collected[i] = tasks[i].collected * 1000;
+	}
+	if (dprintf(fd, "CHART\trow\tlabel\tkind\ttask\tstart_ms\tend_ms\ttext\n") < 0 ||
+	    tl_marks(fd, 0, "pool_submit() returned", "submitted", submitted) != 0)
+		return 1;
+	for (i = 0; i < TL_TASKS; i++)
+		if (dprintf(fd, "CHART\t%d\tworker %d\ttask\t%d\t%.3f\t%.3f\t%d\n",
+			    tasks[i].worker + 1, tasks[i].worker, i, tasks[i].start * 1000,
+			    tasks[i].end * 1000, i) < 0)
+			return 1;
+	if (tl_marks(fd, TL_WORKERS + 1, "pool_wait() returned", "collected", collected) != 0)
+		return 1;
+
+	tl_range(&lo, &hi);
+	dprintf(fd, "MD\t| worker | tasks | busy | first start – last end | ran, in order |\n"
+		"MD\t|------:|------:|------:|:----------------|:-------------------------|\n");
+	for (w = 0; w < TL_WORKERS; w++) {
+		double busy = 0, first = -1, last = 0;
+		char ran[256] = "";
+
+		for (i = n = 0; i < TL_TASKS; i++)
+			if (tasks[i].worker == w) {
+				busy += tasks[i].end - tasks[i].start;
+				first = first < 0 ? tasks[i].start : first;
+				last = tasks[i].end;
+				snprintf(ran + strlen(ran), sizeof(ran) - strlen(ran), "%s%d",
+					 n++ ? " " : "", i);
+			}
+		dprintf(fd, "TSV\t%d\t%d\t%.3f\t%.3f\t%.3f\t%s\n", w, n, busy * 1000, first * 1000,
+			last * 1000, ran);
+		dprintf(fd, "MD\t| %d | %d | %.1f ms | %.1f – %.1f ms | %s |\n", w, n,
+			busy * 1000, first * 1000, last * 1000, ran);
+	}
+	dprintf(fd, "MD\t\nMD\tTable: What each worker of the measured tree's thread pool (pool.c "
+		"over queue.c) ran, in one run of %d tasks of %d to %d ms on %d workers, each task "
+		"sleeping for its length; the tasks were submitted in order with pool_submit() "
+		"and their results waited for in order with pool_wait() (pool-timeline.tsv has "
+		"every start and end). Busy: the sum of its tasks' lengths as measured.\n",
+		TL_TASKS, lo, hi, TL_WORKERS);
+	return dprintf(fd, "BENCH ok=1\n") < 0;
+}
+
+static void tl_describe(char *buf, size_t size, enum bench_profile p)
+{
+	int lo, hi;
+
+	(void)p;
+	tl_range(&lo, &hi);
+	snprintf(buf, size, "%d tasks of %d to %d ms on a pool of %d workers, once", TL_TASKS,
+		 lo, hi, TL_WORKERS);
+}
+
+static int tl_run(const struct bench_context *ctx, FILE *tsv, FILE *md)
+{
+	static const struct timeline_spec spec = {
+		"pool-timeline", TL_DEADLINE_S, tl_child, NULL,
+		"your thread pool did not finish " TL_TEXT(TL_TASKS) " short tasks in "
+		TL_TEXT(TL_DEADLINE_S) " s: it probably deadlocked (pool.c over queue.c, parts B "
+		"and C; run `make check`)",
+		"your thread pool crashed on " TL_TEXT(TL_TASKS) " short tasks (pool.c over "
+		"queue.c, parts B and C; run `make check`)",
+		"worker\ttasks\tbusy_ms\tfirst_start_ms\tlast_end_ms\tran",
+	};
+
+	return timeline_run(ctx, &spec, tsv, md);
 }

@@ -23,8 +23,11 @@
  * Experiments: picture (the photograph before and after
  * image_process_shared(), as PNG files for the book) and pool (tasks per
  * second of the tree's process pool, ppool.c, against Chapter 2's thread
- * pool, pool.c, on the same tiny tasks). harness/03-processes-cost.c adds
- * three more (what a process costs to start, in memory, to talk to).
+ * pool, pool.c, on the same tiny tasks) and ppool-workers (the tree's process
+ * pool replacing a worker that a task crashed, task by task, for the book's
+ * timeline, ppool-timeline.tsv: 02-threads-timeline.h).
+ * harness/03-processes-cost.c adds three more (what a process costs to
+ * start, in memory, to talk to).
  *
  * What is measured is the tree's code: pmap.c, image.c and ppool.c of the
  * tree named by --tree, with Chapter 1's gil.c and Chapter 2's pool.c from
@@ -32,6 +35,7 @@
  * every measurement in a child process it watches.
  */
 #include "01-gil-shared.h"
+#include "02-threads-timeline.h"
 #include "03-processes-cost.h"
 #include "bench.h"
 #include "image.h"
@@ -43,8 +47,12 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 /* --- The cpu workload's pmap mode ----------------------------------------- */
@@ -400,6 +408,8 @@ static void picture_describe(char *buf, size_t size, enum bench_profile p);
 static int picture_run(const struct bench_context *ctx, FILE *tsv, FILE *md);
 static void pool_describe(char *buf, size_t size, enum bench_profile p);
 static int pool_run(const struct bench_context *ctx, FILE *tsv, FILE *md);
+static void tl_describe(char *buf, size_t size, enum bench_profile p);
+static int tl_run(const struct bench_context *ctx, FILE *tsv, FILE *md);
 
 /* The last three are harness/03-processes-cost.c's (03-processes-cost.h). */
 static const struct bench_experiment experiments[] = {
@@ -408,6 +418,10 @@ static const struct bench_experiment experiments[] = {
 	{ "pool", "tasks per second of the tree's process pool (ppool_map) against Chapter 2's "
 	  "thread pool (pool_map) on the same tiny tasks, against the worker count",
 	  pool_describe, pool_run },
+	{ "ppool-workers", "the tree's process pool replacing a worker that one task crashes on "
+	  "purpose: which worker process ran which task, and when (ppool-timeline.tsv, or "
+	  "ppool-timeline.missing saying why the tree's pool gave none), and per process what "
+	  "it ran and how it ended", tl_describe, tl_run },
 	PROCESSES_COST_STARTUP,
 	PROCESSES_COST_MEMORY,
 	PROCESSES_COST_COMM,
@@ -820,4 +834,314 @@ static int pool_run(const struct bench_context *ctx, FILE *tsv, FILE *md)
 //DOC-END: pool-rounds
 	pool_write(ctx, tsv, md, counts, ncounts, rate, ratio);
 	return 0;
+}
+
+/* --- The ppool-workers experiment: a timeline ------------------------------ */
+
+/*
+ * The tree's process pool (ppool.c) losing a worker and replacing it, task
+ * by task, for the book's timeline chart (02-threads-timeline.h). A short
+ * run: TL_WORKERS workers and TL_TASKS tasks of uneven length in one
+ * ppool_map(), each sleeping for its length, and task TL_CRASH calling
+ * abort() at the end of its own, as the chapter's tests crash a worker.
+ *
+ * The tasks run in the workers, so what they note comes back the way
+ * every result does, through the pool: 8 bytes, here the task's start and
+ * end in microseconds since tl_t0 (24 bits each, 16 s at most) and the low
+ * 16 bits of its worker's pid, which must agree with the pid the pool
+ * reports. tl_t0 is CLOCK_MONOTONIC, the same clock in every process of
+ * the machine, read before the workers' first task; they inherit it from
+ * the fork. The task that crashes has no result: it notes its start, its
+ * pid and the moment it calls abort() in a shared mapping made before
+ * ppool_init() (the replacement inherits it too), and the pool reports the
+ * pid and the status.
+ *
+ * ppool-timeline.tsv, one row per bar or mark of the chart:
+ *   row      the worker process's row, in order of appearance: the
+ *            workers ppool_init() forked, by slot, then the replacement
+ *   label    "pid 1234 (slot 2)", "pid 1240 (slot 2, replacement)"
+ *   kind     task or crashed (a bar), died (the crashed task's abort()),
+ *            replaced (the replacement's first task's start)
+ *   task     the task's number
+ *   start_ms, end_ms   since ppool_map() was called
+ *   text     what the bar or mark is labelled with
+ * ppool-workers.tsv: pid slot replacement tasks busy_ms ended
+ */
+#define TL_WORKERS 4
+#define TL_TASKS 20
+#define TL_CRASH 6		/* the task that aborts its worker */
+#define TL_DEADLINE_S 10	/* the run takes about 0.2 s */
+/* A number as a string, for the .missing lines. */
+#define TL_QUOTE(x) #x
+#define TL_TEXT(x) TL_QUOTE(x)
+
+/* Each task's length in ms: uneven. */
+static const int tl_length_ms[TL_TASKS] = {
+	50, 20, 70, 30, 40, 20, 30, 60, 20, 40, 10, 50, 30, 20, 60, 10, 40, 20, 30, 20,
+};
+
+/* What the crashing task leaves, in memory shared with the workers. */
+struct tl_crash {
+	pid_t pid;
+	double start, died;	/* seconds since tl_t0 */
+};
+
+static double tl_t0;
+static double tl_origin_ms;	/* when ppool_map() was called, since tl_t0 */
+static struct tl_crash *tl_crash;
+
+/* A task's argument: its number, its length, whether it crashes. */
+static int64_t tl_arg(int task)
+{
+	return (int64_t)task | (int64_t)tl_length_ms[task] << 16 |
+	       (int64_t)(task == TL_CRASH) << 32;
+}
+
+static uint64_t tl_us(double s)
+{
+	double us = s * 1e6;
+
+	return us <= 0 ? 0 : us >= 0xffffff ? 0xffffff : (uint64_t)us;
+}
+
+//DOC: timeline-task
+/* One task, in a worker process: sleep for its length, and say when. */
+static int64_t tl_task(int64_t arg)
+{
+	int length_ms = (int)(arg >> 16 & 0xffff);
+	struct timespec left = { length_ms / 1000, length_ms % 1000 * 1000000L };
+	double start = bench_now() - tl_t0;
+	const struct rlimit no_core = { 0, 0 };
+
+	while (nanosleep(&left, &left) != 0 && errno == EINTR)
+		continue;
+	if (arg >> 32) {	/* the one that crashes its worker */
+		*tl_crash = (struct tl_crash){ getpid(), start, bench_now() - tl_t0 };
+		setrlimit(RLIMIT_CORE, &no_core);	/* no core file */
+		abort();
+	}
+	/* start and end in microseconds, and who ran it: 24 + 24 + 16 bits. */
+	return (int64_t)(tl_us(start) << 40 | tl_us(bench_now() - tl_t0) << 16 |
+			 ((uint64_t)getpid() & 0xffff));
+}
+//DOC-END: timeline-task
+
+/* What NAME.missing says for a call that failed with e. */
+static void tl_failed(int fd, const char *call, int e)
+{
+	if (e == ENOSYS)
+		bench_fail(fd, "your process pool is not implemented yet (%s() returned ENOSYS; "
+			   "ppool.c, part C; run `make check`)", call);
+	else
+		bench_fail(fd, "your %s() failed: %s (ppool.c, part C; run `make check`)", call,
+			   strerror(e));
+}
+
+/* The run, in a child of the harness; 0, or 1 after saying why not. */
+static int tl_trace(int fd, struct ppool *p, struct ppool_result *results, pid_t *dead,
+		    pid_t *replacement)
+{
+	int64_t args[TL_TASKS];
+	pid_t before[TL_WORKERS];
+	int e, i, k, slot;
+
+	for (i = 0; i < TL_TASKS; i++)
+		args[i] = tl_arg(i);
+	tl_t0 = bench_now();	/* before the fork()s: every worker has it */
+	if ((e = ppool_init(p, TL_WORKERS, tl_task, 0)) != 0) {
+		tl_failed(fd, "ppool_init", e);
+		return 1;
+	}
+	for (k = 0; k < TL_WORKERS; k++)
+		before[k] = p->w[k].pid;
+	tl_origin_ms = (bench_now() - tl_t0) * 1000;
+	if ((e = ppool_map(p, args, TL_TASKS, results)) != 0) {
+		tl_failed(fd, "ppool_map", e);
+		return 1;
+	}
+	*dead = results[TL_CRASH].pid;
+	slot = results[TL_CRASH].worker;
+	if (results[TL_CRASH].status != PPOOL_CRASHED || *dead != tl_crash->pid ||
+	    slot < 0 || slot >= TL_WORKERS || before[slot] != *dead ||
+	    !WIFSIGNALED(results[TL_CRASH].wstatus) ||
+	    WTERMSIG(results[TL_CRASH].wstatus) != SIGABRT) {
+		bench_fail(fd, "your process pool did not report the task that crashed its "
+			   "worker as PPOOL_CRASHED, with that worker's slot, pid and status "
+			   "(ppool.c, part C; run `make check`)");
+		return 1;
+	}
+	*replacement = p->w[slot].pid;
+	if (p->replaced != 1 || *replacement <= 0 || *replacement == *dead) {
+		bench_fail(fd, "your process pool did not replace the worker that died "
+			   "(ppool.c, part C; run `make check`)");
+		return 1;
+	}
+	for (i = 0; i < TL_TASKS; i++)
+		if (i != TL_CRASH && (results[i].status != PPOOL_OK || results[i].pid <= 0 ||
+				      ((uint64_t)results[i].value & 0xffff) !=
+				      ((uint64_t)results[i].pid & 0xffff))) {
+			bench_fail(fd, "your process pool lost task %d, or gave it a wrong result "
+				   "or pid, when another task crashed its worker (ppool.c, part C; "
+				   "run `make check`)", i);
+			return 1;
+		}
+	dprintf(fd, "HUNG\tyour ppool_destroy() did not return: it probably waits for a "
+		"worker that never sees the end of its task pipe (ppool.c, part C; run "
+		"`make check`)\n");
+	if ((e = ppool_destroy(p)) != 0) {
+		tl_failed(fd, "ppool_destroy", e);
+		return 1;
+	}
+	return 0;
+}
+
+/* One worker process of the run, a row of the chart. */
+struct tl_row {
+	pid_t pid;
+	int slot, tasks;
+	double first, busy;	/* ms */
+	char ran[96];
+};
+
+/*
+ * Task i's start and end in ms since ppool_map() was called (the crashed
+ * one's end: its abort()).
+ */
+static void tl_times(const struct ppool_result *r, int i, double *start, double *end)
+{
+	uint64_t v = (uint64_t)r[i].value;
+
+	if (i == TL_CRASH) {
+		*start = tl_crash->start * 1000;
+		*end = tl_crash->died * 1000;
+	} else {
+		*start = (double)(v >> 40) / 1000;
+		*end = (double)(v >> 16 & 0xffffff) / 1000;
+	}
+	*start -= tl_origin_ms;
+	*end -= tl_origin_ms;
+}
+
+/* Where a row goes: the first workers by slot, the replacement after them. */
+static int tl_order(const struct tl_row *row, pid_t replacement)
+{
+	return row->slot + (row->pid == replacement) * TL_WORKERS;
+}
+
+/*
+ * The rows, one per pid, in order of appearance: the workers ppool_init()
+ * forked, by slot (it forks them one by one), then the replacement. How
+ * many.
+ */
+static int tl_rows(const struct ppool_result *r, pid_t replacement, struct tl_row *rows)
+{
+	int n = 0, i, k;
+	double start, end;
+
+	for (i = 0; i < TL_TASKS; i++) {
+		tl_times(r, i, &start, &end);
+		for (k = 0; k < n && rows[k].pid != r[i].pid; k++)
+			continue;
+		if (k == n)
+			rows[n++] = (struct tl_row){ .pid = r[i].pid, .slot = r[i].worker,
+						     .first = start };
+		rows[k].first = start < rows[k].first ? start : rows[k].first;
+		rows[k].busy += end - start;
+		snprintf(rows[k].ran + strlen(rows[k].ran), sizeof(rows[k].ran) -
+			 strlen(rows[k].ran), "%s%d", rows[k].tasks++ ? " " : "", i);
+	}
+	for (i = 1; i < n; i++)		/* insertion sort */
+		for (k = i; k > 0 && tl_order(&rows[k], replacement) <
+				     tl_order(&rows[k - 1], replacement); k--) {
+			struct tl_row x = rows[k];
+
+			rows[k] = rows[k - 1];
+			rows[k - 1] = x;
+		}
+	return n;
+}
+
+/* In a child of the harness: run, check, and write the chart's rows and the tables'. */
+static int tl_child(void *arg, int fd)
+{
+	static struct ppool pool;
+	struct ppool_result results[TL_TASKS];
+	struct tl_row rows[TL_TASKS];
+	char label[TL_TASKS][64];
+	pid_t dead = 0, replacement = 0;
+	double start, end;
+	int n, i, k;
+
+	(void)arg;
+	tl_crash = mmap(NULL, sizeof(*tl_crash), PROT_READ | PROT_WRITE,
+			MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (tl_crash == MAP_FAILED) {
+		bench_fail(fd, "mmap: %s", strerror(errno));
+		return 1;
+	}
+	if (tl_trace(fd, &pool, results, &dead, &replacement) != 0)
+		return 1;
+	n = tl_rows(results, replacement, rows);
+	dprintf(fd, "CHART\trow\tlabel\tkind\ttask\tstart_ms\tend_ms\ttext\n");
+	for (k = 0; k < n; k++)
+		snprintf(label[k], sizeof(label[k]), "pid %ld (slot %d%s)", (long)rows[k].pid,
+			 rows[k].slot, rows[k].pid == replacement ? ", replacement" : "");
+	for (i = 0; i < TL_TASKS; i++) {
+		tl_times(results, i, &start, &end);
+		for (k = 0; rows[k].pid != results[i].pid; k++)
+			continue;
+		dprintf(fd, "CHART\t%d\t%s\t%s\t%d\t%.3f\t%.3f\t%d\n", k, label[k],
+			i == TL_CRASH ? "crashed" : "task", i, start, end, i);
+		if (i == TL_CRASH)
+			dprintf(fd, "CHART\t%d\t%s\tdied\t%d\t%.3f\t%.3f\tworker died: "
+				"abort() in task %d\n", k, label[k], i, end, end, i);
+		if (results[i].pid == replacement && start == rows[k].first)
+			dprintf(fd, "CHART\t%d\t%s\treplaced\t%d\t%.3f\t%.3f\treplacement's "
+				"first task\n", k, label[k], i, start, start);
+	}
+
+	dprintf(fd, "MD\t| worker process | slot | tasks | busy | ran, in order | ended |\n"
+		"MD\t|:---------|------:|------:|------:|:-------------|:--------------|\n");
+	for (k = 0; k < n; k++) {
+		const char *ended = rows[k].pid == dead ? "killed by SIGABRT, in task "
+			TL_TEXT(TL_CRASH) : "exited 0 at ppool_destroy()";
+
+		dprintf(fd, "TSV\t%ld\t%d\t%d\t%d\t%.3f\t%s\n", (long)rows[k].pid, rows[k].slot,
+			rows[k].pid == replacement, rows[k].tasks, rows[k].busy,
+			rows[k].pid == dead ? "SIGABRT" : "exit 0");
+		dprintf(fd, "MD\t| pid %ld%s | %d | %d | %.1f ms | %s | %s |\n", (long)rows[k].pid,
+			rows[k].pid == replacement ? " (the replacement)" : "", rows[k].slot,
+			rows[k].tasks, rows[k].busy, rows[k].ran, ended);
+	}
+	dprintf(fd, "MD\t\nMD\tTable: The worker processes of the measured tree's process pool "
+		"(ppool.c) in one ppool_map() of %d tasks on %d workers, each task sleeping for "
+		"its length, task %d calling abort() at the end of its own; in order of "
+		"appearance. The pool reported task %d as PPOOL_CRASHED with the dead worker's "
+		"pid and status, and replaced it (p->replaced is 1); every other task came back "
+		"PPOOL_OK (ppool-timeline.tsv has every start and end). Busy: the sum of its "
+		"tasks' lengths as measured.\n", TL_TASKS, TL_WORKERS, TL_CRASH, TL_CRASH);
+	return dprintf(fd, "BENCH ok=1\n") < 0;
+}
+
+static void tl_describe(char *buf, size_t size, enum bench_profile p)
+{
+	(void)p;
+	snprintf(buf, size, "%d tasks on a process pool of %d workers, task %d crashing its "
+		 "worker, once", TL_TASKS, TL_WORKERS, TL_CRASH);
+}
+
+static int tl_run(const struct bench_context *ctx, FILE *tsv, FILE *md)
+{
+	static const struct timeline_spec spec = {
+		"ppool-timeline", TL_DEADLINE_S, tl_child, NULL,
+		"your process pool did not finish " TL_TEXT(TL_TASKS) " short tasks in "
+		TL_TEXT(TL_DEADLINE_S) " s when one of them crashed its worker: it probably "
+		"waits for the dead worker's result for ever (ppool.c, part C; run `make check`)",
+		"the process calling your process pool crashed (ppool.c, part C; run "
+		"`make check`)",
+		"pid\tslot\treplacement\ttasks\tbusy_ms\tended",
+	};
+
+	picture_release();
+	return timeline_run(ctx, &spec, tsv, md);
 }
