@@ -27,8 +27,9 @@
  *             through pipes (multiprocessing.Pool's design; py-processes)
  *   py-spawn  multiprocessing with the "spawn" start method
  *
- * Experiments: convoy (the convoy effect, bpo-7946) and lost-updates
- * (counter += 1 from several CPython threads).
+ * Experiments: convoy (the convoy effect, bpo-7946), lost-updates
+ * (counter += 1 from several CPython threads) and switching (a timeline of
+ * who held the toy GIL when, with and without forced switching).
  *
  * The GIL is whatever gil.c this program was built with: the reference, the
  * skeleton (whose functions do nothing, so "gil" is then plain threads) or a
@@ -485,6 +486,8 @@ static void convoy_describe(char *buf, size_t size, enum bench_profile p);
 static int convoy_run(const struct bench_context *ctx, FILE *tsv, FILE *md);
 static void lost_describe(char *buf, size_t size, enum bench_profile p);
 static int lost_run(const struct bench_context *ctx, FILE *tsv, FILE *md);
+static void switching_describe(char *buf, size_t size, enum bench_profile p);
+static int switching_run(const struct bench_context *ctx, FILE *tsv, FILE *md);
 
 static const struct bench_experiment experiments[] = {
 	{ "convoy", "round trip to an echo server thread beside a CPU-bound thread, "
@@ -492,6 +495,9 @@ static const struct bench_experiment experiments[] = {
 	{ "lost-updates", "CPython threads incrementing one global counter: how many "
 	  "increments are lost, with and without a call between load and store",
 	  lost_describe, lost_run },
+	{ "switching", "two CPU-bound threads and one that blocks under the toy GIL, with and "
+	  "without forced switching: who held the GIL when (and timeline.tsv, the trace)",
+	  switching_describe, switching_run },
 	{ NULL, NULL, NULL, NULL },
 };
 
@@ -1002,5 +1008,568 @@ static int lost_run(const struct bench_context *ctx, FILE *tsv, FILE *md)
 		"threads times iterations; lost: the expected count minus the final one; the "
 		"median as a share of the expected count.\n",
 		ctx->py->label, ls->threads, ls->iterations);
+	return 0;
+}
+
+/*
+ * The switching experiment: a timeline of a short run under the tree's own
+ * GIL. Two CPU-bound threads (CPU 1, CPU 2) run the notes' loop; a third
+ * (blocking) computes a little, then waits for its "I/O" (a sleep) without
+ * the GIL, through gil_blocking_call() as OP_SLEEP does in interp.c, over
+ * and over. One run with forced switching, one without, each in a child
+ * process of its own with a deadline, since a student's GIL may deadlock.
+ * Its table (switching.tsv and .md) counts what each run did; the trace
+ * itself goes to timeline.tsv for plots/01-gil-timeline.gp, or, when the
+ * GIL does not work yet, one line saying why to timeline.missing, which the
+ * book shows in place of the chart. Exactly one of the two is left.
+ *
+ * How the trace is taken, without touching gil.c: each thread runs its own
+ * small interpreter loop. It computes in slices of TL_SLICE iterations of
+ * the notes' loop (interp_run() without a GIL, so nothing yields inside)
+ * and calls gil_yield(), the eval breaker's check, between slices. Each
+ * thread writes only its own record: the CLOCK_MONOTONIC time just after
+ * gil_take(), gil_yield() or gil_blocking_call() gave it the GIL, and just
+ * before it called the one that may let go. A bar is therefore inside the
+ * true hold, short at each end by the cost of part of one call (tens of
+ * nanoseconds; a few microseconds where it wakes another thread), unless
+ * the kernel preempted the thread between the call and the clock. A drop request is marked where the holder saw it, at the
+ * start of the gil_yield() that returned true: at most one slice (tens of
+ * microseconds) after the waiter set it. Whether another thread had the
+ * GIL meanwhile is read from switch_number (under g->mutex, as gil.h says)
+ * once the holder has it back: a hand-over on request, the forced switch
+ * that Part D makes certain and that without it is left to chance.
+ *
+ * Rejected: a sampling thread polling g->locked and last_holder. It would
+ * need a core of its own (the machines this book is built on have two,
+ * both busy here) and would see only what its period lets it see.
+ */
+#define TL_INTERVAL_US 5000L	/* the switch interval: CPython's default */
+#define TL_RUN_S 0.15		/* each run */
+#define TL_IO_US 3000L		/* each of the blocking thread's waits */
+#define TL_SLICE 200		/* iterations of the notes' loop per slice */
+#define TL_WORK_SLICES 20	/* the blocking thread's work between waits */
+#define TL_DEADLINE_S 5.0	/* a run not done by then is hung */
+#define TL_MAX_EVENTS 20000	/* per thread; more cannot be a working GIL */
+#define TL_THREADS 3
+
+enum tl_kind { TL_HOLD, TL_IO, TL_WAIT, TL_REQUEST, TL_SWITCH };
+static const char *const tl_kind_names[] = { "hold", "io", "wait", "request", "switch" };
+static const char *const tl_names[TL_THREADS] = { "CPU 1", "CPU 2", "blocking" };
+
+/*
+ * hold: [t0, t1] the thread held the GIL; io: it was in its blocking call;
+ * wait: its I/O was done and it waited for the GIL (the blocking thread
+ * only: the CPU threads wait whenever they do not hold it); request: at t0
+ * it saw a drop request; switch: that request handed the GIL over, and the
+ * thread had it back at t1. Times from the run's start.
+ */
+struct tl_event {
+	enum tl_kind kind;
+	double t0, t1;
+	unsigned long drop_requests, switch_number;	/* g's, when recorded */
+};
+
+struct tl_run;
+
+/* One thread's own record: only that thread touches it until it is joined. */
+struct tl_thread {
+	struct gil_thread self;
+	struct tl_run *run;
+	struct tl_event *ev;
+	int n;
+	bool overflow;			/* more than TL_MAX_EVENTS */
+	bool io_with_gil;		/* its blocking call ran with the GIL held */
+	double since;			/* when it last got the GIL */
+	unsigned long switch_at;	/* switch_number then */
+	double io_t0, io_t1;
+};
+
+struct tl_run {
+	struct gil gil;
+	double start, end;		/* bench_now(); set by CPU 1 before go */
+	atomic_bool go;			/* CPU 1 holds the GIL: start the others */
+	struct tl_thread th[TL_THREADS];
+};
+
+/* What one run recorded, in the child's BENCH line, for the table. */
+struct tl_summary {
+	int handovers, seen, switched, waits;
+	unsigned long requests;
+	double wait_median, wait_max, share[TL_THREADS];	/* ms, ms, fraction */
+};
+
+/* A pthread call on the GIL's mutex failed: the struct is corrupt. */
+static void tl_check(int e, const char *what)
+{
+	if (e != 0) {
+		fprintf(stderr, "bench: switching: %s: %s\n", what, strerror(e));
+		abort();
+	}
+}
+
+/* g's counters, read under g->mutex as gil.h says they are guarded. */
+static void tl_counters(struct gil *g, unsigned long *requests, unsigned long *switches)
+{
+	tl_check(pthread_mutex_lock(&g->mutex), "lock g->mutex");
+	*requests = g->drop_requests;
+	*switches = g->switch_number;
+	tl_check(pthread_mutex_unlock(&g->mutex), "unlock g->mutex");
+}
+
+static void tl_add(struct tl_thread *t, enum tl_kind kind, double t0, double t1,
+		   unsigned long requests, unsigned long switches)
+{
+	if (t->n == TL_MAX_EVENTS) {
+		t->overflow = true;
+		return;
+	}
+	t->ev[t->n++] = (struct tl_event){ kind, t0 - t->run->start, t1 - t->run->start,
+					   requests, switches };
+}
+
+/* t has just got the GIL: a hold starts. Returns g->drop_requests. */
+static unsigned long tl_got(struct tl_thread *t)
+{
+	unsigned long requests;
+
+	t->since = bench_now();
+	tl_counters(&t->run->gil, &requests, &t->switch_at);
+	return requests;
+}
+
+/* t is about to call what may let go of the GIL: its hold ends at now. */
+static void tl_letgo(struct tl_thread *t, double now)
+{
+	tl_add(t, TL_HOLD, t->since, now, 0, t->switch_at);
+}
+
+//DOC: timeline-yield
+/* The eval breaker between two slices, recorded. */
+static void tl_yield(struct tl_thread *t)
+{
+	double before = bench_now();
+	unsigned long was = t->switch_at, requests;
+
+	if (!gil_yield(&t->run->gil, &t->self))
+		return;
+	tl_letgo(t, before);
+	requests = tl_got(t);
+	tl_add(t, TL_REQUEST, before, before, requests, t->switch_at);
+	/* Nobody else changes switch_number while t holds the GIL. */
+	if (t->switch_at != was)
+		tl_add(t, TL_SWITCH, before, t->since, requests, t->switch_at);
+}
+//DOC-END: timeline-yield
+
+/*
+ * Compute under the GIL: slices slices, or until the run's end if 0. The
+ * result is not needed: interp_run() lives in another file, so the call
+ * cannot be left out.
+ */
+static void tl_compute(struct tl_thread *t, int slices)
+{
+	int i;
+
+	for (i = 0; slices == 0 ? bench_now() < t->run->end : i < slices; i++) {
+		(void)interp_run(&interp_sum_squares, 0, TL_SLICE, NULL, NULL);
+		tl_yield(t);
+	}
+}
+
+/* The blocking thread's I/O, run by gil_blocking_call() without the GIL. */
+static long tl_io(void *arg)
+{
+	struct tl_thread *t = arg;
+	struct gil *g = &t->run->gil;
+	struct timespec ts = { 0, TL_IO_US * 1000 };
+
+	t->io_t0 = bench_now();
+	/* Part E lets go before calling fn; a GIL still ours here is a bug. */
+	tl_check(pthread_mutex_lock(&g->mutex), "lock g->mutex");
+	if (g->locked && atomic_load(&g->last_holder) == &t->self)
+		t->io_with_gil = true;
+	tl_check(pthread_mutex_unlock(&g->mutex), "unlock g->mutex");
+	while (nanosleep(&ts, &ts) != 0)
+		if (errno != EINTR)
+			return -1;
+	t->io_t1 = bench_now();
+	tl_add(t, TL_IO, t->io_t0, t->io_t1, 0, 0);
+	return 0;
+}
+
+/* CPU 1 and CPU 2: the notes' loop until the run's end. */
+static void *tl_cpu(void *arg)
+{
+	struct tl_thread *t = arg;
+	struct tl_run *run = t->run;
+
+	gil_take(&run->gil, &t->self);
+	if (t->self.id == 1) {
+		run->start = bench_now();
+		run->end = run->start + TL_RUN_S;
+		atomic_store(&run->go, true);
+	}
+	tl_got(t);
+	tl_compute(t, 0);
+	tl_letgo(t, bench_now());
+	gil_drop(&run->gil, &t->self);
+	return NULL;
+}
+
+//DOC: timeline-blocking
+/* The blocking thread: a little work, then a wait without the GIL; again. */
+static void *tl_blocking(void *arg)
+{
+	struct tl_thread *t = arg;
+	struct tl_run *run = t->run;
+
+	gil_take(&run->gil, &t->self);
+	tl_got(t);
+	do {
+		tl_compute(t, TL_WORK_SLICES);
+		tl_letgo(t, bench_now());
+		/* tl_io() fails only if nanosleep() does, with valid arguments. */
+		(void)gil_blocking_call(&run->gil, &t->self, tl_io, t);
+		tl_got(t);
+		tl_add(t, TL_WAIT, t->io_t1, t->since, 0, t->switch_at);
+	} while (bench_now() < run->end);
+	tl_letgo(t, bench_now());
+	gil_drop(&run->gil, &t->self);
+	return NULL;
+}
+//DOC-END: timeline-blocking
+
+struct tl_hold {
+	double t0, t1;
+	int thread;
+};
+
+static int tl_hold_cmp(const void *a, const void *b)
+{
+	const struct tl_hold *x = a, *y = b;
+
+	return (x->t0 > y->t0) - (x->t0 < y->t0);
+}
+
+static int tl_double_cmp(const void *a, const void *b)
+{
+	const double *x = a, *y = b;
+
+	return (*x > *y) - (*x < *y);
+}
+
+/*
+ * Every hold of the run, in order of start; NULL if out of memory. *n: how
+ * many. Holds that start after the run's end (the threads letting go) are
+ * left out of the counts but kept for the overlap check.
+ */
+static struct tl_hold *tl_holds(const struct tl_run *run, int *n)
+{
+	struct tl_hold *h;
+	int k, i, total = 0;
+
+	for (k = 0; k < TL_THREADS; k++)
+		total += run->th[k].n;
+	if ((h = calloc((size_t)total + 1, sizeof(*h))) == NULL)
+		return NULL;
+	*n = 0;
+	for (k = 0; k < TL_THREADS; k++)
+		for (i = 0; i < run->th[k].n; i++)
+			if (run->th[k].ev[i].kind == TL_HOLD)
+				h[(*n)++] = (struct tl_hold){ run->th[k].ev[i].t0,
+							      run->th[k].ev[i].t1, k };
+	qsort(h, (size_t)*n, sizeof(*h), tl_hold_cmp);
+	return h;
+}
+
+/* What the run says about the GIL: NULL if it works, else why not, in why. */
+static const char *tl_verdict(const struct tl_run *run, bool force, const struct tl_hold *h,
+			      int n, const struct tl_summary *s, char *why, size_t size)
+{
+	int i, k, last = 0, cpu2 = 0, asked = 0;
+
+	for (k = 0; k < TL_THREADS; k++)
+		if (run->th[k].overflow) {
+			snprintf(why, size, "%s recorded more than %d events in %.0f ms: your GIL "
+				 "lets go far more often than once per switch interval (make check)",
+				 tl_names[k], TL_MAX_EVENTS, TL_RUN_S * 1000);
+			return why;
+		}
+	/*
+	 * The bars lie inside the true holds, so any overlap is a real one.
+	 * h[last] is the hold that ends last among those before h[i].
+	 */
+	for (i = 1; i < n; i++) {
+		if (h[i].t0 < h[last].t1 && h[i].thread != h[last].thread) {
+			snprintf(why, size, "two threads held your GIL at once (%s from %.3f ms, %s "
+				 "from %.3f ms): part A does not work yet (make check)",
+				 tl_names[h[last].thread], h[last].t0 * 1000,
+				 tl_names[h[i].thread], h[i].t0 * 1000);
+			return why;
+		}
+		if (h[i].t1 > h[last].t1)
+			last = i;
+	}
+	/* Parts B to D, in the order a student does them, then E. */
+	for (i = 0; i < n; i++)
+		cpu2 += h[i].thread == 1 && h[i].t0 < TL_RUN_S;
+	for (i = 0; i < run->th[0].n; i++)
+		asked += run->th[0].ev[i].kind == TL_REQUEST;
+	if ((!force || cpu2 > 0) && run->th[2].io_with_gil) {
+		snprintf(why, size, "the blocking thread waited with the GIL held: "
+			 "gil_blocking_call() (part E) is not done yet (make check)");
+		return why;
+	}
+	if (!force || cpu2 > 0)
+		return NULL;
+	if (s->requests == 0)
+		snprintf(why, size, "your GIL never handed over: no drop request in %.0f ms, so "
+			 "CPU 1 kept it throughout; parts B-D are not done yet (make check)",
+			 TL_RUN_S * 1000);
+	else if (asked == 0)
+		snprintf(why, size, "your GIL never handed over: CPU 1 never let go, after %lu "
+			 "drop requests (gil_yield() never returned true); parts C-D are not "
+			 "done yet (make check)", s->requests);
+	else
+		snprintf(why, size, "your GIL never handed over: CPU 1 let go on %d drop "
+			 "requests but took the GIL straight back each time; part D is not done "
+			 "yet (make check)", asked);
+	return why;
+}
+
+/* Counts for the table, from the holds before the run's end. */
+static void tl_summarise(const struct tl_run *run, const struct tl_hold *h, int n,
+			 struct tl_summary *s)
+{
+	const struct tl_thread *b = &run->th[2];
+	double *wait = calloc((size_t)b->n + 1, sizeof(double));
+	int i, k, j = 0, last = -1;
+
+	for (i = 0; i < n && h[i].t0 < TL_RUN_S; i++) {
+		s->handovers += last >= 0 && h[i].thread != last;
+		last = h[i].thread;
+		s->share[h[i].thread] += ((h[i].t1 < TL_RUN_S ? h[i].t1 : TL_RUN_S) - h[i].t0) /
+					 TL_RUN_S;
+	}
+	for (k = 0; k < TL_THREADS; k++)
+		for (i = 0; i < run->th[k].n; i++) {
+			s->seen += run->th[k].ev[i].kind == TL_REQUEST;
+			s->switched += run->th[k].ev[i].kind == TL_SWITCH;
+		}
+	/* The blocking thread's waits for the GIL, each from the end of an I/O. */
+	for (i = 0; wait != NULL && i < b->n; i++)
+		if (b->ev[i].kind == TL_WAIT && b->ev[i].t0 < TL_RUN_S)
+			wait[j++] = (b->ev[i].t1 - b->ev[i].t0) * 1000;
+	s->waits = j;
+	if (j > 0) {
+		qsort(wait, (size_t)j, sizeof(double), tl_double_cmp);
+		s->wait_median = bench_quantile(wait, (size_t)j, 0.5);
+		s->wait_max = wait[j - 1];
+	}
+	free(wait);
+}
+
+/*
+ * One run, in a child process (bench_call). Writes a BENCH line with the
+ * counts, then either "MISSING why" or "ROWS" and the trace's rows.
+ */
+static int tl_child(void *arg, int fd)
+{
+	const bool force = *(const bool *)arg;
+	const struct timespec step = { 0, 100000 };
+	void *(*body[TL_THREADS])(void *) = { tl_cpu, tl_cpu, tl_blocking };
+	struct tl_run *run = calloc(1, sizeof(*run));
+	struct tl_summary s = { 0 };
+	pthread_t tid[TL_THREADS];
+	struct tl_hold *h = NULL;
+	unsigned long switches;
+	char why[512];
+	int e, i, k, n = 0;
+
+	if (run == NULL || (e = gil_init(&run->gil, TL_INTERVAL_US, force)) != 0) {
+		bench_fail(fd, "gil_init: %s", strerror(run ? e : ENOMEM));
+		return 1;
+	}
+	for (k = 0; k < TL_THREADS; k++) {
+		run->th[k] = (struct tl_thread){ .self = { k + 1 }, .run = run };
+		if ((run->th[k].ev = calloc(TL_MAX_EVENTS, sizeof(struct tl_event))) == NULL) {
+			bench_fail(fd, "out of memory for the trace");
+			return 1;
+		}
+	}
+	/* CPU 1 takes the GIL first; the others start once it has. */
+	for (k = 0; k < TL_THREADS; k++) {
+		if ((e = pthread_create(&tid[k], NULL, body[k], &run->th[k])) != 0) {
+			bench_fail(fd, "pthread_create: %s", strerror(e));
+			return 1;
+		}
+		while (k == 0 && !atomic_load(&run->go))
+			nanosleep(&step, NULL);
+	}
+	for (k = 0; k < TL_THREADS; k++)
+		if ((e = pthread_join(tid[k], NULL)) != 0) {
+			bench_fail(fd, "pthread_join: %s", strerror(e));
+			return 1;
+		}
+	tl_counters(&run->gil, &s.requests, &switches);
+	if ((h = tl_holds(run, &n)) == NULL) {
+		bench_fail(fd, "out of memory for the trace");
+		return 1;
+	}
+	tl_summarise(run, h, n, &s);
+	e = dprintf(fd, "BENCH handovers=%d requests=%lu seen=%d switched=%d waits=%d "
+		    "wait_median_ms=%.3f wait_max_ms=%.3f share1=%.4f share2=%.4f share3=%.4f\n",
+		    s.handovers, s.requests, s.seen, s.switched, s.waits, s.wait_median,
+		    s.wait_max, s.share[0], s.share[1], s.share[2]) < 0;
+	if (tl_verdict(run, force, h, n, &s, why, sizeof(why)) != NULL) {
+		e |= dprintf(fd, "MISSING %s\n", why) < 0;
+	} else {
+		e |= dprintf(fd, "ROWS\n") < 0;
+		/* The run only: the threads' letting go after its end is left out. */
+		for (k = 0; k < TL_THREADS; k++)
+			for (i = 0; i < run->th[k].n; i++) {
+				const struct tl_event *v = &run->th[k].ev[i];
+
+				if (v->t0 >= TL_RUN_S)
+					continue;
+				e |= dprintf(fd, "%s\t%s\t%d\t%s\t%.4f\t%.4f\t%lu\t%lu\n",
+					     force ? "forced" : "unforced", tl_names[k],
+					     TL_THREADS - k, tl_kind_names[v->kind], v->t0 * 1000,
+					     (v->t1 < TL_RUN_S ? v->t1 : TL_RUN_S) * 1000,
+					     v->drop_requests, v->switch_number) < 0;
+			}
+	}
+	free(h);
+	return e ? 1 : 0;	/* exiting ends the threads' memory too */
+}
+
+static void switching_describe(char *buf, size_t size, enum bench_profile p)
+{
+	(void)p;
+	snprintf(buf, size, "%.0f ms with forced switching and %.0f ms without, switch "
+		 "interval %ld ms, I/O waits of %ld ms", TL_RUN_S * 1000, TL_RUN_S * 1000,
+		 TL_INTERVAL_US / 1000, TL_IO_US / 1000);
+}
+
+/*
+ * Write DIR/timeline.tsv (the rows) or, if why is not NULL, DIR/timeline.missing
+ * (why), and remove the other, and the charts drawn from an earlier trace.
+ */
+static void tl_write(const char *dir, const char *rows, const char *why)
+{
+	const char *gone[] = { why ? "timeline.tsv" : "timeline.missing", "timeline.svg",
+			       "timeline.pdf" };
+	struct bench_file bf;
+	char path[4096];
+	size_t i;
+
+	bench_file_open(&bf, dir, why ? "timeline.missing" : "timeline.tsv");
+	if (why)
+		fprintf(bf.f, "%s\n", why);
+	else
+		fprintf(bf.f, "run\tthread\trow\tevent\tstart_ms\tend_ms\tdrop_requests\t"
+			"switch_number\n%s", rows);
+	bench_file_commit(&bf);
+	for (i = 0; i < sizeof(gone) / sizeof(gone[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, gone[i]);
+		if (unlink(path) != 0 && errno != ENOENT)
+			warn("%s", path);
+	}
+}
+
+static int switching_run(const struct bench_context *ctx, FILE *tsv, FILE *md)
+{
+	static const bool force[2] = { true, false };
+	static const char *const run_name[2] = { "forced", "unforced" };
+	struct tl_summary s[2];
+	struct bench_out out[2] = { { 0 }, { 0 } };
+	char label[96], why[600] = "", *rows = NULL;
+	const char *p;
+	size_t len = 0;
+	int r, ran;
+
+	for (ran = 0; ran < 2 && why[0] == '\0'; ran++) {
+		double t0 = bench_now();
+
+		snprintf(label, sizeof(label), "switching, %s run", run_name[ran]);
+		if (bench_call(label, &gilbench_blame, TL_DEADLINE_S, tl_child, (void *)&force[ran],
+			       NULL, &out[ran]) != 0) {
+			if (bench_now() - t0 >= TL_DEADLINE_S)
+				snprintf(why, sizeof(why), "the run %s forced switching did not finish "
+					 "in %.0f s: your GIL probably deadlocked (make check)",
+					 force[ran] ? "with" : "without", TL_DEADLINE_S);
+			else
+				snprintf(why, sizeof(why), "the run %s forced switching crashed or "
+					 "failed (the measurement's output says how): suspect your GIL "
+					 "first (make check)", force[ran] ? "with" : "without");
+		} else if ((p = strstr(out[ran].text, "\nMISSING ")) != NULL) {
+			snprintf(why, sizeof(why), "%.*s", (int)strcspn(p + 9, "\n"), p + 9);
+		} else if ((p = strstr(out[ran].text, "\nROWS\n")) == NULL ||
+			   bench_field(&out[ran], "handovers") == NULL) {
+			snprintf(why, sizeof(why), "the run %s forced switching gave no trace",
+				 force[ran] ? "with" : "without");
+		} else {
+			struct tl_summary *x = &s[ran];
+
+			x->handovers = atoi(bench_field(&out[ran], "handovers"));
+			x->requests = strtoul(bench_field(&out[ran], "requests"), NULL, 10);
+			x->seen = atoi(bench_field(&out[ran], "seen"));
+			x->switched = atoi(bench_field(&out[ran], "switched"));
+			x->waits = atoi(bench_field(&out[ran], "waits"));
+			x->wait_median = atof(bench_field(&out[ran], "wait_median_ms"));
+			x->wait_max = atof(bench_field(&out[ran], "wait_max_ms"));
+			x->share[0] = atof(bench_field(&out[ran], "share1"));
+			x->share[1] = atof(bench_field(&out[ran], "share2"));
+			x->share[2] = atof(bench_field(&out[ran], "share3"));
+			p += 6;
+			if ((rows = realloc(rows, len + strlen(p) + 1)) == NULL)
+				err(1, "realloc");
+			memcpy(rows + len, p, strlen(p) + 1);
+			len += strlen(p);
+		}
+	}
+	tl_write(ctx->dir, rows, why[0] ? why : NULL);
+	fprintf(tsv, "run\trun_ms\tinterval_us\thandovers\tdrop_requests\trequests_seen\t"
+		"handed_over\tio_waits\tgil_wait_median_ms\tgil_wait_max_ms\tshare_cpu1\t"
+		"share_cpu2\tshare_blocking\n");
+	if (why[0]) {
+		bench_progress("switching: no timeline: %s", why);
+		fprintf(md, "No timeline: %s.\n", why);
+	} else {
+		fprintf(md, "| run | hand-overs | drop requests set | seen by the holder "
+			"| answered by a hand-over | GIL held by CPU 1, CPU 2, blocking "
+			"| blocking thread's wait for the GIL after its I/O, median (longest) |\n"
+			"|:----|----:|----:|----:|----:|:----:|----:|\n");
+		for (r = 0; r < 2; r++) {
+			fprintf(tsv, "%s\t%.0f\t%ld\t%d\t%lu\t%d\t%d\t%d\t%.3f\t%.3f\t%.4f\t%.4f\t%.4f\n",
+				run_name[r], TL_RUN_S * 1000, TL_INTERVAL_US, s[r].handovers,
+				s[r].requests, s[r].seen, s[r].switched, s[r].waits,
+				s[r].wait_median, s[r].wait_max, s[r].share[0], s[r].share[1],
+				s[r].share[2]);
+			fprintf(md, "| %s switching | %d | %lu | %d | %d | %.0f%%, %.0f%%, %.0f%% |",
+				r == 0 ? "with forced" : "without forced", s[r].handovers,
+				s[r].requests, s[r].seen, s[r].switched, 100 * s[r].share[0],
+				100 * s[r].share[1], 100 * s[r].share[2]);
+			if (s[r].waits == 0)
+				fprintf(md, " no I/O in this run, n = 0 |\n");
+			else
+				fprintf(md, " %.2f ms (%.2f ms), n = %d |\n", s[r].wait_median,
+					s[r].wait_max, s[r].waits);
+		}
+		fprintf(md, "\nTable: What the timeline's two runs recorded, %.0f ms each under the "
+			"toy GIL (gil.c), switch interval %ld ms, the blocking thread waiting %ld ms at a "
+			"time. Hand-overs: how often the GIL went to another thread; drop requests "
+			"set: g->drop_requests at the end (each waiter whose wait timed out counts "
+			"one, so two waiters can count two for one request the holder sees); seen by "
+			"the holder: the gil_yield() calls that let go; answered by a hand-over: "
+			"those after which another thread had had the GIL when the holder got it "
+			"back; GIL held: "
+			"each thread's share of the run; the blocking thread's wait: from the end of "
+			"each of its n I/O waits to when it held the GIL again.\n",
+			TL_RUN_S * 1000, TL_INTERVAL_US / 1000, TL_IO_US / 1000);
+	}
+	for (r = 0; r < ran; r++)
+		bench_out_free(&out[r]);
+	free(rows);
 	return 0;
 }
