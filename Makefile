@@ -23,8 +23,9 @@ MEASURED := $(filter $(patsubst harness/%.c,%,$(wildcard harness/[0-9][0-9]-*.c)
 # make check CHAPTER=01-gil: only some chapters.
 CHAPTER ?= $(CHAPTERS)
 # Which exercise files `make bench` and `make book` measure: the reference
-# (solutions) or the student's own (chapters).
-TREE ?= solutions
+# (solutions) or the student's own (chapters); a copy without solutions/
+# (the students' repository) has only the student's.
+TREE ?= $(if $(wildcard solutions/*/),solutions,chapters)
 # full: the book's measurements; short: a quick run that proves the pipeline.
 PROFILE ?= full
 # make grade SUBMISSION=path/to/hand-in
@@ -53,14 +54,14 @@ endif
 
 all: book
 .PHONY: all help check hint reset watch test grade grade-all test-grade-all bench book html pdf clean deps-check deps-book deps-test FORCE \
-	test-manifest test-reference test-skeleton test-answers test-mutants test-edition test-grading test-gradescope test-corpus test-book gradescope student-repo epub
+	test-manifest test-reference test-skeleton test-answers test-mutants test-edition test-grading test-gradescope test-corpus test-book test-yours gradescope student-repo epub
 
 help:
 	@echo 'Readers'
 	@echo '  make book           build/book.html, .pdf and .epub (the student edition), with charts measured on this machine'
 	@echo '  make html, make pdf, make epub   one of the three'
 	@echo '  make book EDITION=instructor   build/book-instructor.*: also the solution walkthroughs, and appendices with each chapter'"'"'s rubric and known mistakes'
-	@echo '  make book TREE=chapters   the same book, charts measured on your own exercise code'
+	@echo '  make book TREE=chapters   the same book, charts of your own code beside the reference'"'"'s (parts not done yet: said, not drawn)'
 	@echo 'Students (edit only your exercise files, chapters/NN-name/*.c, between BEGIN/END EXERCISE)'
 	@echo '  make check          build and run the tests on your files, as the grader will: what passes, what fails, why, your score, what next'
 	@echo '  make check CHAPTER=01-gil   one chapter only'
@@ -152,6 +153,7 @@ test: deps-test
 	@$(MAKE) --no-print-directory test-corpus
 	@$(MAKE) --no-print-directory test-gradescope
 	@$(MAKE) --no-print-directory test-book
+	@$(MAKE) --no-print-directory test-yours
 	@echo "make test: everything passed"
 
 # Every chapter's manifest is well formed, its exercise files exist in the
@@ -394,6 +396,10 @@ test-book:
 	@echo "test-book: both editions build, HTML, PDF and EPUB, with the short measurement profile in $(B)/test-book"
 	@tools/test-editions $(B)/test-book
 
+# make html TREE=chapters on a copy with one chapter done (tools/test-yours).
+test-yours:
+	@tools/test-yours $(B)/test-yours
+
 # --- Measurements -----------------------------------------------------------
 
 # make bench: measure now, whatever is cached, and print the tables.
@@ -409,25 +415,41 @@ bench: deps-book
 # One chapter's measurements, redone only when its bench program or the
 # Python side changed (any harness/*.py: a chapter's script imports the
 # core's and may import an earlier chapter's; make bench redoes them
-# regardless).
+# regardless). On the student's code (TREE=chapters), tools/bench-yours
+# measures only what make check says is done, and the reference's curves
+# right after (so the reference's bench program is built too).
 $(DATA)/%/.measured: FORCE
 	@$(SUBMAKE) CH=$* EX=$(TREE)/$* OUT=$(B)/$(TREE)/$* bench
+ifeq ($(TREE),chapters)
+	@[ ! -d solutions/$* ] || $(SUBMAKE) CH=$* EX=solutions/$* OUT=$(B)/solutions/$* bench
+	@if [ ! -f $@ ] || [ $(B)/chapters/$*/bench -nt $@ ] || [ $(B)/solutions/$*/bench -nt $@ ] || \
+	    [ -n "$$(find harness -name '*.py' -newer $@)" ]; then \
+		echo "measuring chapter $* (your code, $(PROFILE) profile) ..."; \
+		tools/bench-yours -o $(@D) -b $(B) -p $(PROFILE) -j $(JOBS) -C "$(BENCH_COMMAND)" $* && touch $@; \
+	fi
+else
 	@if [ ! -f $@ ] || [ $(B)/$(TREE)/$*/bench -nt $@ ] || \
 	    [ -n "$$(find harness -name '*.py' -newer $@)" ]; then \
 		echo "measuring chapter $* ($(TREE), $(PROFILE) profile) ..."; \
 		mkdir -p $(@D) && $(B)/$(TREE)/$*/bench run --profile $(PROFILE) --tree $(TREE) \
 			--out $(@D) --command "$(BENCH_COMMAND)" && touch $@; \
 	fi
+endif
 
 # Every table the harness wrote becomes a chart: speedup-*.tsv through
 # plots/speedup.gp, any other NAME.tsv through plots/CH-NAME.gp if it exists.
+# On the student's code, a speedup chart also gets the reference's curves
+# of the student's modes (NAME.mine, reference/NAME.tsv: tools/bench-yours).
 $(DATA)/.figures: $(patsubst %,$(DATA)/%/.measured,$(MEASURED)) $(wildcard plots/*.gp)
 	@for ch in $(MEASURED); do for t in $(DATA)/$$ch/*.tsv; do \
-		n=$${t##*/}; n=$${n%.tsv}; \
+		[ -f "$$t" ] || continue; \
+		n=$${t##*/}; n=$${n%.tsv}; d=$(DATA)/$$ch; \
 		case $$n in *.raw|env) continue ;; speedup-*) gp=plots/speedup.gp ;; *) gp=plots/$$ch-$$n.gp ;; esac; \
 		[ -f $$gp ] || continue; \
+		set -- ; [ -f $$d/$$n.mine ] && set -- -e "mine='$$(cat $$d/$$n.mine)'"; \
+		[ -f $$d/$$n.mine ] && [ -f $$d/reference/$$n.tsv ] && set -- "$$@" -e "ref='$$d/reference/$$n.tsv'"; \
 		for ext in svg pdf; do \
-			gnuplot -e "data='$$t'" -e "out='$(DATA)/$$ch/$$n.$$ext'" $$gp || exit 1; \
+			gnuplot "$$@" -e "data='$$t'" -e "out='$$d/$$n.$$ext'" $$gp || exit 1; \
 		done; \
 	done; done
 	@touch $@

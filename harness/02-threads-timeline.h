@@ -10,9 +10,12 @@
  * text saying why, which the book prints in the chart's place. Exactly one
  * of the two exists after a run: writing either removes the other (and a
  * chart drawn from an older NAME.tsv). The book's filter (tools/tree.lua)
- * lets a chart A-B stand for A's too, so NAME must not begin with another
- * chart's name and a dash: Chapter 3's is ppool-timeline, not
- * pool-timeline, which pool.missing would cover.
+ * lets A.missing stand for a chart A-B too: NAME begins with its
+ * experiment's name and a dash (pool-workers-timeline), so that when the
+ * experiment is not run on a student's unfinished code (tools/bench-yours
+ * writes pool-workers.missing), the chart's place says why; and it must
+ * not begin with another chart's name and a dash (Chapter 3's experiment
+ * is ppool-workers, which pool.missing would not cover).
  *
  * A timeline is an experiment of its own (bench.h) whose two tables, the
  * core's, summarise the run per worker; a tree that gives no timeline
@@ -24,7 +27,7 @@
 #include "bench.h"
 
 struct timeline_spec {
-	const char *name;	/* "pool-timeline": NAME.tsv or NAME.missing */
+	const char *name;	/* "pool-workers-timeline": NAME.tsv or NAME.missing */
 	double timeout_s;	/* the run's deadline */
 	/*
 	 * The run, in the child: it writes its lines to fd, each starting

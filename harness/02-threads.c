@@ -25,7 +25,7 @@
  * of a packed per-thread counter written here, against the thread count),
  * thread-start (what starting and joining a thread costs beside a
  * process) and pool-workers (the tree's thread pool at work, task by task,
- * for the book's timeline, pool-timeline.tsv: 02-threads-timeline.h).
+ * for the book's timeline, pool-workers-timeline.tsv: 02-threads-timeline.h).
  *
  * What is measured is the tree's code: counter.c, queue.c, pool.c and
  * fetch.c of the tree named by --tree (the reference or a student's), and
@@ -482,7 +482,7 @@ static const struct bench_experiment experiments[] = {
 	{ "thread-start", "what starting and waiting for one thread costs, beside one process",
 	  start_describe, start_run },
 	{ "pool-workers", "the tree's thread pool at work: which worker ran which task, and "
-	  "when (pool-timeline.tsv, or pool-timeline.missing saying why the tree's pool gave "
+	  "when (pool-workers-timeline.tsv, or pool-workers-timeline.missing saying why the tree's pool gave "
 	  "none), and per worker what it ran", tl_describe, tl_run },
 	{ NULL, NULL, NULL, NULL },
 };
@@ -1029,7 +1029,7 @@ out:
 }
 
 /*
- * The pool-timeline experiment: the tree's thread pool (pool.c over
+ * The pool-workers-timeline experiment: the tree's thread pool (pool.c over
  * queue.c) at work, task by task, for the book's timeline chart
  * (02-threads-timeline.h). A short run: TL_WORKERS workers and TL_TASKS
  * tasks of uneven length, each sleeping for its length (a wait, as a
@@ -1042,7 +1042,7 @@ out:
  * (queue_capacity 0), so that pool_submit() waits for room once that many
  * are queued: the chart shows when.
  *
- * pool-timeline.tsv, one row per bar or mark of the chart:
+ * pool-workers-timeline.tsv, one row per bar or mark of the chart:
  *   row      0: the submissions, 1 .. TL_WORKERS: worker row - 1,
  *            TL_WORKERS + 1: the results
  *   label    the row's name, for the y axis
@@ -1275,7 +1275,7 @@ static int tl_child(void *arg, int fd)
 	dprintf(fd, "MD\t\nMD\tTable: What each worker of the measured tree's thread pool (pool.c "
 		"over queue.c) ran, in one run of %d tasks of %d to %d ms on %d workers, each task "
 		"sleeping for its length; the tasks were submitted in order with pool_submit() "
-		"and their results waited for in order with pool_wait() (pool-timeline.tsv has "
+		"and their results waited for in order with pool_wait() (pool-workers-timeline.tsv has "
 		"every start and end). Busy: the sum of its tasks' lengths as measured.\n",
 		TL_TASKS, lo, hi, TL_WORKERS);
 	return dprintf(fd, "BENCH ok=1\n") < 0;
@@ -1294,7 +1294,7 @@ static void tl_describe(char *buf, size_t size, enum bench_profile p)
 static int tl_run(const struct bench_context *ctx, FILE *tsv, FILE *md)
 {
 	static const struct timeline_spec spec = {
-		"pool-timeline", TL_DEADLINE_S, tl_child, NULL,
+		"pool-workers-timeline", TL_DEADLINE_S, tl_child, NULL,
 		"your thread pool did not finish " TL_TEXT(TL_TASKS) " short tasks in "
 		TL_TEXT(TL_DEADLINE_S) " s: it probably deadlocked (pool.c over queue.c, parts B "
 		"and C; run `make check`)",

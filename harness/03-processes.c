@@ -25,7 +25,7 @@
  * second of the tree's process pool, ppool.c, against Chapter 2's thread
  * pool, pool.c, on the same tiny tasks) and ppool-workers (the tree's process
  * pool replacing a worker that a task crashed, task by task, for the book's
- * timeline, ppool-timeline.tsv: 02-threads-timeline.h).
+ * timeline, ppool-workers-timeline.tsv: 02-threads-timeline.h).
  * harness/03-processes-cost.c adds three more (what a process costs to
  * start, in memory, to talk to).
  *
@@ -419,8 +419,8 @@ static const struct bench_experiment experiments[] = {
 	  "thread pool (pool_map) on the same tiny tasks, against the worker count",
 	  pool_describe, pool_run },
 	{ "ppool-workers", "the tree's process pool replacing a worker that one task crashes on "
-	  "purpose: which worker process ran which task, and when (ppool-timeline.tsv, or "
-	  "ppool-timeline.missing saying why the tree's pool gave none), and per process what "
+	  "purpose: which worker process ran which task, and when (ppool-workers-timeline.tsv, or "
+	  "ppool-workers-timeline.missing saying why the tree's pool gave none), and per process what "
 	  "it ran and how it ended", tl_describe, tl_run },
 	PROCESSES_COST_STARTUP,
 	PROCESSES_COST_MEMORY,
@@ -856,7 +856,7 @@ static int pool_run(const struct bench_context *ctx, FILE *tsv, FILE *md)
  * ppool_init() (the replacement inherits it too), and the pool reports the
  * pid and the status.
  *
- * ppool-timeline.tsv, one row per bar or mark of the chart:
+ * ppool-workers-timeline.tsv, one row per bar or mark of the chart:
  *   row      the worker process's row, in order of appearance: the
  *            workers ppool_init() forked, by slot, then the replacement
  *   label    "pid 1234 (slot 2)", "pid 1240 (slot 2, replacement)"
@@ -1118,7 +1118,7 @@ static int tl_child(void *arg, int fd)
 		"its length, task %d calling abort() at the end of its own; in order of "
 		"appearance. The pool reported task %d as PPOOL_CRASHED with the dead worker's "
 		"pid and status, and replaced it (p->replaced is 1); every other task came back "
-		"PPOOL_OK (ppool-timeline.tsv has every start and end). Busy: the sum of its "
+		"PPOOL_OK (ppool-workers-timeline.tsv has every start and end). Busy: the sum of its "
 		"tasks' lengths as measured.\n", TL_TASKS, TL_WORKERS, TL_CRASH, TL_CRASH);
 	return dprintf(fd, "BENCH ok=1\n") < 0;
 }
@@ -1133,7 +1133,7 @@ static void tl_describe(char *buf, size_t size, enum bench_profile p)
 static int tl_run(const struct bench_context *ctx, FILE *tsv, FILE *md)
 {
 	static const struct timeline_spec spec = {
-		"ppool-timeline", TL_DEADLINE_S, tl_child, NULL,
+		"ppool-workers-timeline", TL_DEADLINE_S, tl_child, NULL,
 		"your process pool did not finish " TL_TEXT(TL_TASKS) " short tasks in "
 		TL_TEXT(TL_DEADLINE_S) " s when one of them crashed its worker: it probably "
 		"waits for the dead worker's result for ever (ppool.c, part C; run `make check`)",

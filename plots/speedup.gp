@@ -16,6 +16,12 @@
 # dashed (a second Python mode of the same family dash-dotted), and the x
 # axis's label says what python3 was (the runtime column). Baselines
 # (serial, py-serial) are one point at (1, 1) by definition: left out.
+#
+# On a student's code (make bench TREE=chapters, tools/bench-yours), two
+# more: -e "mine='gil pool'" names the modes that ran the student's code,
+# drawn as "your gil", and -e "ref='DIR/reference/speedup-W.tsv'" the same
+# modes measured on the reference right after, each drawn thin in its
+# mode's colour with open squares, "reference gil".
 
 if (!exists("data") || !exists("out")) {
 	print "usage: gnuplot -e \"data='speedup-W.tsv'\" -e \"out='speedup-W.svg|pdf'\" plots/speedup.gp"
@@ -106,8 +112,29 @@ set tics nomirror
 set bars small
 if (exists("title")) { set title title }
 
-plot for [i = 1:n] data using \
-	(strcol(1) eq word(modes, i) ? shift($2, i) : NaN):4:11:12 \
-	with yerrorlines lw 2 dt dash(i) pt point(i) ps 0.8 \
-	lc rgb colour(i) title word(modes, i), \
-	x with lines dt 3 lw 1.5 lc rgb "#777777" title "ideal: speedup = workers"
+if (!exists("mine")) { mine = "" }
+label(m) = (index_of(mine, m, 1) > 0) ? "your ".m : m
+refmodes = ""
+if (exists("ref")) {
+	# The reference's rows of the student's modes, as far as both have them.
+	stats ref using (m = strcol(1), \
+		(index_of(mine, m, 1) > 0 && index_of(modes, m, 1) > 0 && index_of(refmodes, m, 1) == 0) ? \
+			(refmodes = refmodes . " " . m, 0) : 0, \
+		$2) nooutput
+} else {
+	ref = data
+}
+nr = words(refmodes)
+# (Gnuplot reads a plot's options even when its loop is empty: never 0.)
+ri(j) = (j >= 1 && j <= nr) ? index_of(modes, word(refmodes, j), 1) : 1
+
+# The reference's curves only where there are some (an empty loop would
+# still leave an empty key entry).
+refplot = (nr == 0) ? "" : \
+	'for [j = 1:nr] ref using (strcol(1) eq word(refmodes, j) ? shift($2, ri(j) + 0.5) : NaN):4:11:12 ' . \
+	'with yerrorlines lw 1 dt 1 pt 4 ps 0.8 lc rgb colour(ri(j)) title "reference ".word(refmodes, j), '
+eval 'plot for [i = 1:n] data using ' . \
+	'(strcol(1) eq word(modes, i) ? shift($2, i) : NaN):4:11:12 ' . \
+	'with yerrorlines lw 2 dt dash(i) pt point(i) ps 0.8 lc rgb colour(i) title label(word(modes, i)), ' . \
+	refplot . \
+	'x with lines dt 3 lw 1.5 lc rgb "#777777" title "ideal: speedup = workers"'

@@ -1,9 +1,9 @@
-# plots/02-threads-pool-timeline.gp - Chapter 2's timeline of the thread
-# pool, from the harness's pool-timeline.tsv (row, label, kind, task,
+# plots/02-threads-pool-workers-timeline.gp - Chapter 2's timeline of the thread
+# pool, from the harness's pool-workers-timeline.tsv (row, label, kind, task,
 # start_ms, end_ms, text; see the pool-workers experiment in
 # harness/02-threads.c):
 #
-#   gnuplot -e "data='DIR/pool-timeline.tsv'" -e "out='DIR/pool-timeline.svg'" plots/02-threads-pool-timeline.gp
+#   gnuplot -e "data='DIR/pool-workers-timeline.tsv'" -e "out='DIR/pool-workers-timeline.svg'" plots/02-threads-pool-workers-timeline.gp
 #
 # out ending in .svg: SVG for the HTML book; in .pdf: PDF (cairo), 16 cm
 # wide. Time on x. One row per worker, a bar per task it ran, labelled with
@@ -13,7 +13,7 @@
 # so that neighbours do not overlap).
 
 if (!exists("data") || !exists("out")) {
-	print "usage: gnuplot -e \"data='pool-timeline.tsv'\" -e \"out='pool-timeline.svg|pdf'\" plots/02-threads-pool-timeline.gp"
+	print "usage: gnuplot -e \"data='pool-workers-timeline.tsv'\" -e \"out='pool-workers-timeline.svg|pdf'\" plots/02-threads-pool-workers-timeline.gp"
 	exit status 2
 }
 ext = out[strlen(out) - 2:]
@@ -23,7 +23,7 @@ if (ext eq "svg") {
 	if (ext eq "pdf") {
 		set terminal pdfcairo size 16cm,8cm enhanced font "Helvetica,10"
 	} else {
-		print "plots/02-threads-pool-timeline.gp: out must end in .svg or .pdf: ", out
+		print "plots/02-threads-pool-workers-timeline.gp: out must end in .svg or .pdf: ", out
 		exit status 2
 	}
 }

@@ -1,9 +1,9 @@
-# plots/03-processes-ppool-timeline.gp - Chapter 3's timeline of the process
+# plots/03-processes-ppool-workers-timeline.gp - Chapter 3's timeline of the process
 # pool losing a worker and replacing it, from the harness's
-# ppool-timeline.tsv (row, label, kind, task, start_ms, end_ms, text; see
+# ppool-workers-timeline.tsv (row, label, kind, task, start_ms, end_ms, text; see
 # the ppool-workers experiment in harness/03-processes.c):
 #
-#   gnuplot -e "data='DIR/ppool-timeline.tsv'" -e "out='DIR/ppool-timeline.svg'" plots/03-processes-ppool-timeline.gp
+#   gnuplot -e "data='DIR/ppool-workers-timeline.tsv'" -e "out='DIR/ppool-workers-timeline.svg'" plots/03-processes-ppool-workers-timeline.gp
 #
 # out ending in .svg: SVG for the HTML book; in .pdf: PDF (cairo), 16 cm
 # wide. Time on x. One row per worker process, by pid, in order of
@@ -13,7 +13,7 @@
 # mark named just above it.
 
 if (!exists("data") || !exists("out")) {
-	print "usage: gnuplot -e \"data='ppool-timeline.tsv'\" -e \"out='ppool-timeline.svg|pdf'\" plots/03-processes-ppool-timeline.gp"
+	print "usage: gnuplot -e \"data='ppool-workers-timeline.tsv'\" -e \"out='ppool-workers-timeline.svg|pdf'\" plots/03-processes-ppool-workers-timeline.gp"
 	exit status 2
 }
 ext = out[strlen(out) - 2:]
@@ -23,7 +23,7 @@ if (ext eq "svg") {
 	if (ext eq "pdf") {
 		set terminal pdfcairo size 16cm,7.6cm enhanced font "Helvetica,10"
 	} else {
-		print "plots/03-processes-ppool-timeline.gp: out must end in .svg or .pdf: ", out
+		print "plots/03-processes-ppool-workers-timeline.gp: out must end in .svg or .pdf: ", out
 		exit status 2
 	}
 }
