@@ -496,7 +496,7 @@ static const struct bench_experiment experiments[] = {
 	  "increments are lost, with and without a call between load and store",
 	  lost_describe, lost_run },
 	{ "switching", "two CPU-bound threads and one that blocks under the toy GIL, with and "
-	  "without forced switching: who held the GIL when (and timeline.tsv, the trace)",
+	  "without forced switching: who held the GIL when (and switching-timeline.tsv, the trace)",
 	  switching_describe, switching_run },
 	{ NULL, NULL, NULL, NULL },
 };
@@ -1019,8 +1019,8 @@ static int lost_run(const struct bench_context *ctx, FILE *tsv, FILE *md)
  * and over. One run with forced switching, one without, each in a child
  * process of its own with a deadline, since a student's GIL may deadlock.
  * Its table (switching.tsv and .md) counts what each run did; the trace
- * itself goes to timeline.tsv for plots/01-gil-timeline.gp, or, when the
- * GIL does not work yet, one line saying why to timeline.missing, which the
+ * itself goes to switching-timeline.tsv for plots/01-gil-switching-timeline.gp, or, when the
+ * GIL does not work yet, one line saying why to switching-timeline.missing, which the
  * book shows in place of the chart. Exactly one of the two is left.
  *
  * How the trace is taken, without touching gil.c: each thread runs its own
@@ -1452,18 +1452,18 @@ static void switching_describe(char *buf, size_t size, enum bench_profile p)
 }
 
 /*
- * Write DIR/timeline.tsv (the rows) or, if why is not NULL, DIR/timeline.missing
+ * Write DIR/switching-timeline.tsv (the rows) or, if why is not NULL, DIR/switching-timeline.missing
  * (why), and remove the other, and the charts drawn from an earlier trace.
  */
 static void tl_write(const char *dir, const char *rows, const char *why)
 {
-	const char *gone[] = { why ? "timeline.tsv" : "timeline.missing", "timeline.svg",
-			       "timeline.pdf" };
+	const char *gone[] = { why ? "switching-timeline.tsv" : "switching-timeline.missing", "switching-timeline.svg",
+			       "switching-timeline.pdf" };
 	struct bench_file bf;
 	char path[4096];
 	size_t i;
 
-	bench_file_open(&bf, dir, why ? "timeline.missing" : "timeline.tsv");
+	bench_file_open(&bf, dir, why ? "switching-timeline.missing" : "switching-timeline.tsv");
 	if (why)
 		fprintf(bf.f, "%s\n", why);
 	else

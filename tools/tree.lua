@@ -13,7 +13,8 @@ measurements folder (pandoc's resource path) that program may leave:
                  stopping. A chart NAME-PART (picture-before) is covered by
                  NAME.missing (picture.missing) too.
   NAME.caption   one sentence added to the caption: whose curves these are
-                 (yours, the reference's, the ideal) and what was left out.
+                 (yours, the reference's, the ideal) and what was left out;
+                 NAME.caption covers NAME-PART too.
 
 On the reference (TREE=solutions) neither file exists and nothing changes.
 ]]
@@ -64,7 +65,10 @@ function Para(para)
       return pandoc.Div({ pandoc.Para(line) }, pandoc.Attr("", { "not-measured" }))
     end
   end
-  local extra = read_line(names(img.src)[1] .. ".caption")
+  local extra
+  for _, name in ipairs(names(img.src)) do
+    extra = extra or read_line(name .. ".caption")
+  end
   if extra then
     local caption = pandoc.List(img.caption)
     caption:insert(pandoc.Str("."))

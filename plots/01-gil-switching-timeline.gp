@@ -1,9 +1,9 @@
-# plots/01-gil-timeline.gp - Chapter 1's timeline of the toy GIL, from the
-# harness's timeline.tsv (run, thread, row, event, start_ms, end_ms,
+# plots/01-gil-switching-timeline.gp - Chapter 1's timeline of the toy GIL, from the
+# harness's switching-timeline.tsv (run, thread, row, event, start_ms, end_ms,
 # drop_requests, switch_number; see the switching experiment in
 # harness/01-gil.c):
 #
-#   gnuplot -e "data='DIR/timeline.tsv'" -e "out='DIR/timeline.svg'" plots/01-gil-timeline.gp
+#   gnuplot -e "data='DIR/switching-timeline.tsv'" -e "out='DIR/switching-timeline.svg'" plots/01-gil-switching-timeline.gp
 #
 # out ending in .svg: SVG for the HTML book; in .pdf: PDF (cairo), 16 cm
 # wide. Two panels, the run with forced switching above the one without,
@@ -17,7 +17,7 @@
 # row is empty, it was waiting for the GIL.
 
 if (!exists("data") || !exists("out")) {
-	print "usage: gnuplot -e \"data='timeline.tsv'\" -e \"out='timeline.svg|pdf'\" plots/01-gil-timeline.gp"
+	print "usage: gnuplot -e \"data='switching-timeline.tsv'\" -e \"out='switching-timeline.svg|pdf'\" plots/01-gil-switching-timeline.gp"
 	exit status 2
 }
 ext = out[strlen(out) - 2:]
@@ -27,7 +27,7 @@ if (ext eq "svg") {
 	if (ext eq "pdf") {
 		set terminal pdfcairo size 16cm,13cm enhanced font "Helvetica,9"
 	} else {
-		print "plots/01-gil-timeline.gp: out must end in .svg or .pdf: ", out
+		print "plots/01-gil-switching-timeline.gp: out must end in .svg or .pdf: ", out
 		exit status 2
 	}
 }
