@@ -30,7 +30,9 @@ BOOK_EXTRA := $(if $(filter instructor,$(BOOK_EDITION)),$(BOOK_NOTES))
 BOOK_SOURCES := book.md tools/include.lua $(wildcard chapters/*/*.md chapters/*/*.[ch] \
 	harness/*.[ch] harness/*.py plots/*.gp) \
 	$(if $(filter instructor,$(BOOK_EDITION)),$(wildcard solutions/*/*.c))
+BOOK_SOURCES += tools/number.lua tools/index.lua chapters/glossary.md
 PANDOC := pandoc --from markdown --lua-filter tools/include.lua --lua-filter tools/book-check.lua -M edition=$(BOOK_EDITION) \
+	--lua-filter tools/number.lua --lua-filter tools/index.lua \
 	--resource-path=.:$(DATA):$(BOOKDIR) \
 	--standalone --number-sections --toc --toc-depth=2 --top-level-division=chapter
 
@@ -40,9 +42,9 @@ html: $(BOOKDIR)/$(BOOK_NAME).html
 pdf: $(BOOKDIR)/$(BOOK_NAME).pdf
 epub: $(BOOKDIR)/$(BOOK_NAME).epub
 
-$(BOOKDIR)/$(BOOK_NAME).html: $(BOOK_SOURCES) $(BOOK_EXTRA) $(DATA)/.figures tools/book.css
+$(BOOKDIR)/$(BOOK_NAME).html: $(BOOK_SOURCES) $(BOOK_EXTRA) $(DATA)/.figures tools/book.css tools/book.html5
 	@mkdir -p $(@D)
-	$(PANDOC) --self-contained --default-image-extension=svg --css tools/book.css \
+	$(PANDOC) --self-contained --default-image-extension=svg --template tools/book.html5 --css tools/book.css \
 		-M title="$(BOOK_TITLE)" --metadata pagetitle="$(BOOK_TITLE)" -o $@ book.md
 
 $(BOOKDIR)/$(BOOK_NAME).pdf: $(BOOK_SOURCES) $(BOOK_EXTRA) $(DATA)/.figures tools/book.tex

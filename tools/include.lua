@@ -12,6 +12,16 @@ Anchors are comment lines of their own in the source, `//DOC: take` and
 gnuplot or make. All anchor lines inside the quoted part are dropped; the code
 is dedented and its tabs expanded (8 columns, as the sources are written).
 
+Each such listing becomes a Div of class `listing` holding a caption (a Div
+of class `listing-caption`: the file's path and the anchor, if any) and the
+code block, whose language class comes from the file's extension (.c and .h:
+c, .py: python, ...) unless the block names one. The Div's id is the block's
+own (`{#lst:name .c include=...}`) or else made from the include and anchor
+attributes as written, `lst:` and their letters and digits joined by `-`
+(`lst:solutions-01-gil-gil-c-take`), `-2`, `-3`... when the same excerpt is
+included again. tools/number.lua numbers the listings per chapter and fills
+in references to them.
+
 A file ending in .md is read as markdown and its blocks take the place of the
 code block (a chapter's prose, a table the harness wrote):
 
@@ -37,7 +47,8 @@ Two editions come from the same sources, chosen with pandoc's metadata
   from the skeleton, `chapters/CH/FILE`, when the skeleton has it and the
   excerpt holds no exercise region (given code, the same in both), and is
   otherwise replaced by a note that the listing is in the instructor
-  edition.
+  edition (a Div of class `instructor-note` with the listing's id, so that
+  a link to the listing still lands on it).
 - In either edition, a block or span with the class `instructor` (or
   `student`) is only in that edition; it is dropped from the other before
   anything in it is included, so an instructor-only include (the generated
@@ -248,9 +259,22 @@ local function inlines(text)
   return pandoc.read(text, "markdown").blocks[1].content
 end
 
-local function instructor_note(what)
+local function instructor_note(what, id)
   return pandoc.Div({ pandoc.Para({ pandoc.Emph(inlines(what)) }) },
-    pandoc.Attr("", { "instructor-note" }))
+    pandoc.Attr(id or "", { "instructor-note" }))
+end
+
+-- A listing's id: its own, or one made from the include as written (the
+-- same in both editions), unique in the book.
+local listing_ids = {}
+local function listing_id(block, path, anchor)
+  local id = block.identifier
+  if id == "" then
+    id = "lst:" .. (path .. (anchor and ("-" .. anchor) or "")):gsub("[^%w]+", "-")
+  end
+  local n = (listing_ids[id] or 0) + 1
+  listing_ids[id] = n
+  return n == 1 and id or (id .. "-" .. n)
 end
 
 include_block = function(block)
@@ -268,12 +292,13 @@ include_block = function(block)
   if path:match("%.md$") and not anchor then
     return include_markdown(path)
   end
+  local id = listing_id(block, path, anchor)
   local code
   if edition == "student" and path:match("^solutions/") then
     local skeleton
     skeleton, code = student_include(block, path, anchor)
     if not skeleton then
-      return instructor_note("This listing is from the reference solution, which only the instructor edition of this book shows.")
+      return instructor_note("This listing is from the reference solution, which only the instructor edition of this book shows.", id)
     end
     path = skeleton
   else
@@ -296,9 +321,17 @@ include_block = function(block)
       attrs[k] = v
     end
   end
-  local label = pandoc.Para({ pandoc.Emph({ pandoc.Code(path) }) })
-  label = pandoc.Div({ label }, pandoc.Attr("", { "source-label" }))
-  return { label, pandoc.CodeBlock(code, pandoc.Attr(block.identifier, classes, attrs)) }
+  local caption = { pandoc.Code(path) }
+  if anchor then
+    caption[#caption + 1] = pandoc.Str(",")
+    caption[#caption + 1] = pandoc.Space()
+    caption[#caption + 1] = pandoc.Str("anchor")
+    caption[#caption + 1] = pandoc.Space()
+    caption[#caption + 1] = pandoc.Code(anchor)
+  end
+  caption = pandoc.Div({ pandoc.Para(caption) }, pandoc.Attr("", { "listing-caption" }))
+  return pandoc.Div({ caption, pandoc.CodeBlock(code, pandoc.Attr("", classes, attrs)) },
+    pandoc.Attr(id, { "listing" }, { { "source", path }, { "anchor", anchor or "" } }))
 end
 
 -- The student edition: a section whose header id ends in "-solution" goes,
