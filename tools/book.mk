@@ -27,11 +27,11 @@ BOOK_TITLE := Concurrency in C$(if $(filter instructor,$(BOOK_EDITION)),$(comma)
 BOOK_NOTES := $(BOOKDIR)/instructor-notes/appendix.md
 BOOK_EXTRA := $(if $(filter instructor,$(BOOK_EDITION)),$(BOOK_NOTES))
 
-BOOK_SOURCES := book.md tools/include.lua $(wildcard chapters/*/*.md chapters/*/*.[ch] \
+BOOK_SOURCES := book.md tools/include.lua tools/tree.lua $(wildcard chapters/*/*.md chapters/*/*.[ch] \
 	harness/*.[ch] harness/*.py plots/*.gp) \
 	$(if $(filter instructor,$(BOOK_EDITION)),$(wildcard solutions/*/*.c))
 BOOK_SOURCES += tools/number.lua tools/index.lua chapters/glossary.md
-PANDOC := pandoc --from markdown --lua-filter tools/include.lua --lua-filter tools/book-check.lua -M edition=$(BOOK_EDITION) \
+PANDOC := pandoc --from markdown --lua-filter tools/include.lua --lua-filter tools/tree.lua --lua-filter tools/book-check.lua -M edition=$(BOOK_EDITION) \
 	--lua-filter tools/number.lua --lua-filter tools/index.lua \
 	--resource-path=.:$(DATA):$(BOOKDIR) \
 	--standalone --number-sections --toc --toc-depth=2 --top-level-division=chapter
