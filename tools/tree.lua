@@ -62,7 +62,11 @@ function Para(para)
     if why then
       local line = pandoc.List({ pandoc.Strong(img.caption), pandoc.Str(":"), pandoc.Space() })
       line:extend({ pandoc.Emph(inlines(why)) })
-      return pandoc.Div({ pandoc.Para(line) }, pandoc.Attr("", { "not-measured" }))
+      -- The id the figure would have had (tools/number.lua), so that a
+      -- reference to it still leads here.
+      local id = img.identifier ~= "" and img.identifier
+        or "fig:" .. img.src:gsub("%.[%w]+$", ""):gsub("[^%w]+", "-")
+      return pandoc.Div({ pandoc.Para(line) }, pandoc.Attr(id, { "not-measured" }))
     end
   end
   local extra
