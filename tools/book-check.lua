@@ -4,9 +4,10 @@ filter), run after tools/include.lua by every rule of tools/book.mk:
 
     pandoc --lua-filter tools/include.lua --lua-filter tools/book-check.lua ...
 
-Pandoc only warns when a picture is missing ("Could not fetch resource")
-and leaves the caption where the chart should be; a section with nothing in
-it passes silently. This filter stops the build instead, with a message
+Building the PDF or the EPUB, pandoc only warns when a picture is missing
+("Could not fetch resource") and leaves the caption where the chart should
+be (only the self-contained HTML stops); a section with nothing in it
+passes silently. This filter stops the build instead, with a message
 naming what is wrong:
 
 - every picture (![caption](path)) must be a file in pandoc's resource path
