@@ -395,6 +395,9 @@ test-book:
 		{ tail -n 30 $(B)/test-book.log; echo "test-book: FAILED (log: $(B)/test-book.log)"; exit 1; }
 	@echo "test-book: both editions build, HTML, PDF and EPUB, with the short measurement profile in $(B)/test-book"
 	@tools/test-editions $(B)/test-book
+	@tools/check-book $(B)/test-book book
+	@tools/check-book $(B)/test-book book-instructor
+	@tools/test-book-checks
 
 # make html TREE=chapters on a copy with one chapter done (tools/test-yours).
 test-yours:
@@ -451,8 +454,16 @@ $(DATA)/.figures: $(patsubst %,$(DATA)/%/.measured,$(MEASURED)) $(wildcard plots
 		for ext in svg pdf; do \
 			gnuplot "$$@" -e "data='$$t'" -e "out='$$d/$$n.$$ext'" $$gp || exit 1; \
 		done; \
+		$(SVG_UNIQUE_IDS) $$d/$$n.svg >$$d/$$n.svg.tmp && mv $$d/$$n.svg.tmp $$d/$$n.svg || exit 1; \
 	done; done
 	@touch $@
+
+# gnuplot draws an opaque key twice, with the same ids: in a book (an EPUB
+# above all) an id must be unique, so the second gets -2, and so on.
+SVG_UNIQUE_IDS := awk '{ out = ""; line = $$0; \
+	while (match(line, /id="[^"]*"/)) { id = substr(line, RSTART + 4, RLENGTH - 5); k = ++seen[id]; \
+		out = out substr(line, 1, RSTART - 1) "id=\"" id (k > 1 ? "-" k : "") "\""; line = substr(line, RSTART + RLENGTH) } \
+	print out line }'
 
 # --- The book ---------------------------------------------------------------
 
