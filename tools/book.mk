@@ -36,7 +36,12 @@ PANDOC := pandoc --from markdown --lua-filter tools/include.lua --lua-filter too
 	--resource-path=.:$(DATA):$(BOOKDIR) \
 	--standalone --number-sections --toc --toc-depth=2 --top-level-division=chapter
 
-book: deps-book html pdf epub
+# The measurements first, one chapter after another (two at once would
+# measure each other); then the three formats side by side, JOBS at a time
+# (xelatex alone takes most of a rebuild).
+book: deps-book
+	@$(MAKE) --no-print-directory $(DATA)/.figures
+	@$(MAKE) --no-print-directory -j $(JOBS) html pdf epub
 	@echo "make book: $(BOOKDIR)/$(BOOK_NAME).html, .pdf and .epub, the $(BOOK_EDITION) edition (measurements: $(DATA))"
 html: $(BOOKDIR)/$(BOOK_NAME).html
 pdf: $(BOOKDIR)/$(BOOK_NAME).pdf
