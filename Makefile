@@ -442,7 +442,9 @@ endif
 # Every table the harness wrote becomes a chart: speedup-*.tsv through
 # plots/speedup.gp, any other NAME.tsv through plots/CH-NAME.gp if it exists.
 # On the student's code, a speedup chart also gets the reference's curves
-# of the student's modes (NAME.mine, reference/NAME.tsv: tools/bench-yours).
+# of the student's modes (NAME.mine, reference/NAME.tsv: tools/bench-yours),
+# and a chart of the student's code (its NAME.caption, or its experiment's,
+# says so) -e "your='your '" for its legend.
 $(DATA)/.figures: $(patsubst %,$(DATA)/%/.measured,$(MEASURED)) $(wildcard plots/*.gp)
 	@for ch in $(MEASURED); do for t in $(DATA)/$$ch/*.tsv; do \
 		[ -f "$$t" ] || continue; \
@@ -450,6 +452,10 @@ $(DATA)/.figures: $(patsubst %,$(DATA)/%/.measured,$(MEASURED)) $(wildcard plots
 		case $$n in *.raw|env) continue ;; speedup-*) gp=plots/speedup.gp ;; *) gp=plots/$$ch-$$n.gp ;; esac; \
 		[ -f $$gp ] || continue; \
 		set -- ; [ -f $$d/$$n.mine ] && set -- -e "mine='$$(cat $$d/$$n.mine)'"; \
+		c=$$n; while :; do \
+			if [ -f $$d/$$c.caption ]; then grep -q '^Measured on your code' $$d/$$c.caption && set -- "$$@" -e "your='your '"; break; fi; \
+			case $$c in *-*) c=$${c%-*} ;; *) break ;; esac; \
+		done; \
 		[ -f $$d/$$n.mine ] && [ -f $$d/reference/$$n.tsv ] && set -- "$$@" -e "ref='$$d/reference/$$n.tsv'"; \
 		for ext in svg pdf; do \
 			gnuplot "$$@" -e "data='$$t'" -e "out='$$d/$$n.$$ext'" $$gp || exit 1; \

@@ -42,8 +42,11 @@ n = words(impls)
 
 colours = "#0072B2 #D55E00 #009E73 #CC79A7 #E69F00 #000000"
 colour(i) = word(colours, (i - 1) % words(colours) + 1)
-name(m) = m eq "toy-forced" ? "toy GIL, forced switching" : \
-	  m eq "toy-unforced" ? "toy GIL, no forced switching" : \
+# On a student's code (make book TREE=chapters) the Makefile passes
+# -e "your='your '", and the curves of the student's code say so.
+if (!exists("your")) { your = "" }
+name(m) = m eq "toy-forced" ? your . "toy GIL, forced switching" : \
+	  m eq "toy-unforced" ? your . "toy GIL, no forced switching" : \
 	  m eq "cpython" ? "CPython" : m
 
 set logscale xy 10
