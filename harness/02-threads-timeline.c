@@ -76,18 +76,6 @@ static void timeline_write(const char *dir, const char *name, const char *ext,
 		err(1, "rename %s", path);
 }
 
-/* The reason the child gave with bench_fail(), in buf; NULL if none. */
-static const char *timeline_reason(const struct bench_out *out, char *buf, size_t size)
-{
-	const char *p = out->text ? strstr(out->text, "BENCH-ERROR ") : NULL;
-
-	if (p == NULL)
-		return NULL;
-	p += strlen("BENCH-ERROR ");
-	snprintf(buf, size, "%.*s", (int)strcspn(p, "\n"), p);
-	return buf;
-}
-
 /* The last "HUNG\t" line of the child's, in buf; NULL if none. */
 static const char *timeline_stage(const struct bench_out *out, char *buf, size_t size)
 {
@@ -112,7 +100,7 @@ int timeline_run(const struct bench_context *ctx, const struct timeline_spec *sp
 
 	if (bench_call(spec->name, &timeline_blame, spec->timeout_s, spec->child, spec->arg,
 		       NULL, &out) != 0)
-		missing = timeline_reason(&out, why, sizeof(why)) ? why :
+		missing = bench_child_reason(&out, why, sizeof(why)) ? why :
 			  bench_now() - t0 < spec->timeout_s ? spec->crashed :
 			  timeline_stage(&out, stage, sizeof(stage)) ? stage : spec->hung;
 	else if (bench_field(&out, "ok") == NULL || strstr(out.text, "CHART\t") == NULL)

@@ -388,6 +388,12 @@ void bench_fail(int fd, const char *fmt, ...)
  */
 const char *bench_field(const struct bench_out *out, const char *key);
 
+/*
+ * The reason a child gave with bench_fail() (its "BENCH-ERROR " line), copied
+ * into buf; NULL if it gave none.
+ */
+const char *bench_child_reason(const struct bench_out *out, char *buf, size_t size);
+
 /* Print one failure line "bench: LABEL: WHY — BLAME" (blame may be NULL). */
 void bench_blame_print(const char *label, const struct bench_blame *blame,
 		       bool hung, const char *fmt, ...)

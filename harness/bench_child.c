@@ -190,8 +190,7 @@ static int exited_by(pid_t pid, double deadline)
 	}
 }
 
-/* The reason a child gave with bench_fail(), or NULL. */
-static const char *child_reason(const struct bench_out *out, char *buf, size_t size)
+const char *bench_child_reason(const struct bench_out *out, char *buf, size_t size)
 {
 	const char *p = out->text ? strstr(out->text, "BENCH-ERROR ") : NULL;
 
@@ -266,7 +265,7 @@ int bench_call(const char *label, const struct bench_blame *blame,
 	if (WIFSIGNALED(status))
 		bench_blame_print(label, blame, false, "crashed (killed by signal %d, %s)",
 				  WTERMSIG(status), strsignal(WTERMSIG(status)));
-	else if (child_reason(out, why, sizeof(why)) != NULL)
+	else if (bench_child_reason(out, why, sizeof(why)) != NULL)
 		bench_blame_print(label, blame, false, "%s", why);
 	else if (fn == NULL)
 		bench_blame_print(label, blame, false, "%s exited with status %d (its message is above)",
