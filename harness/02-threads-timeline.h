@@ -26,6 +26,10 @@
 
 #include "bench.h"
 
+/* A number as a string, for the .missing lines: TL_TEXT(TL_TASKS) is "20". */
+#define TL_QUOTE(x) #x
+#define TL_TEXT(x) TL_QUOTE(x)
+
 struct timeline_spec {
 	const char *name;	/* "pool-workers-timeline": NAME.tsv or NAME.missing */
 	double timeout_s;	/* the run's deadline */

@@ -1057,9 +1057,6 @@ out:
 #define TL_TASKS 20
 #define TL_GROUP_MS 1.0
 #define TL_DEADLINE_S 10	/* the run takes about 0.2 s */
-/* A number as a string, for the .missing lines. */
-#define TL_QUOTE(x) #x
-#define TL_TEXT(x) TL_QUOTE(x)
 
 /* Each task's length in ms: uneven, and a long one first. */
 static const int tl_length_ms[TL_TASKS] = {

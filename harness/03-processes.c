@@ -871,9 +871,6 @@ static int pool_run(const struct bench_context *ctx, FILE *tsv, FILE *md)
 #define TL_TASKS 20
 #define TL_CRASH 6		/* the task that aborts its worker */
 #define TL_DEADLINE_S 10	/* the run takes about 0.2 s */
-/* A number as a string, for the .missing lines. */
-#define TL_QUOTE(x) #x
-#define TL_TEXT(x) TL_QUOTE(x)
 
 /* Each task's length in ms: uneven. */
 static const int tl_length_ms[TL_TASKS] = {

@@ -24,10 +24,9 @@ naming what is wrong:
 A missing include is tools/include.lua's to report; it runs first.
 ]]
 
-local function fail(msg)
-  io.stderr:write("book-check.lua: " .. msg .. "\n")
-  os.exit(1)
-end
+package.path = "tools/?.lua;" .. package.path
+local booklib = require("booklib")
+local fail = booklib.failer("book-check.lua")
 
 local function exists(path)
   local f = io.open(path, "r")

@@ -30,7 +30,7 @@ BOOK_EXTRA := $(if $(filter instructor,$(BOOK_EDITION)),$(BOOK_NOTES))
 BOOK_SOURCES := book.md tools/include.lua tools/tree.lua $(wildcard chapters/*/*.md chapters/*/*.[ch] \
 	harness/*.[ch] harness/*.py plots/*.gp) \
 	$(if $(filter instructor,$(BOOK_EDITION)),$(wildcard solutions/*/*.c))
-BOOK_SOURCES += tools/book-check.lua tools/number.lua tools/index.lua chapters/glossary.md
+BOOK_SOURCES += tools/booklib.lua tools/book-check.lua tools/number.lua tools/index.lua chapters/glossary.md
 PANDOC := pandoc --from markdown --lua-filter tools/include.lua --lua-filter tools/tree.lua --lua-filter tools/book-check.lua -M edition=$(BOOK_EDITION) \
 	--lua-filter tools/number.lua --lua-filter tools/index.lua \
 	--resource-path=.:$(DATA):$(BOOKDIR) \

@@ -60,10 +60,9 @@ local languages = {
   lua = "lua", md = "markdown",
 }
 
-local function fail(msg)
-  io.stderr:write("include.lua: " .. msg .. "\n")
-  os.exit(1)
-end
+package.path = "tools/?.lua;" .. package.path
+local booklib = require("booklib")
+local fail = booklib.failer("include.lua")
 
 -- "student" or "instructor": set from the document's metadata before any
 -- block is included.
@@ -198,14 +197,7 @@ local function other_edition()
   return edition == "student" and "instructor" or "student"
 end
 
-local function has_class(el, class)
-  for _, c in ipairs(el.classes or {}) do
-    if c == class then
-      return true
-    end
-  end
-  return false
-end
+local has_class = booklib.has_class
 
 -- Drop what belongs to the other edition, before anything in it is read.
 local function drop_other(el)

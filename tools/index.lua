@@ -25,19 +25,11 @@ sections of class `no-index` (the glossary) and in the index itself.
 Without the Div, or with no function found, the build stops with a message.
 ]]
 
-local function fail(msg)
-  io.stderr:write("index.lua: " .. msg .. "\n")
-  os.exit(1)
-end
+package.path = "tools/?.lua;" .. package.path
+local booklib = require("booklib")
+local fail = booklib.failer("index.lua")
 
-local function has_class(el, class)
-  for _, c in ipairs(el.classes or {}) do
-    if c == class then
-      return true
-    end
-  end
-  return false
-end
+local has_class = booklib.has_class
 
 -- C source without its comments, string literals and character constants
 -- (a name in a comment or a message is not a call).

@@ -26,19 +26,11 @@ tools/include.lua, which makes the listings):
   header of class `unnumbered` is not counted.
 ]]
 
-local function fail(msg)
-  io.stderr:write("number.lua: " .. msg .. "\n")
-  os.exit(1)
-end
+package.path = "tools/?.lua;" .. package.path
+local booklib = require("booklib")
+local fail = booklib.failer("number.lua")
 
-local function has_class(el, class)
-  for _, c in ipairs(el.classes or {}) do
-    if c == class then
-      return true
-    end
-  end
-  return false
-end
+local has_class = booklib.has_class
 
 -- What an id in the book is: { kind = "figure"|"listing"|"section"|..., text = inlines }.
 local targets = {}
