@@ -141,20 +141,17 @@ gradescope: deps-grade
 # --- Maintainers: make test -------------------------------------------------
 
 # Each step prints one line; the first failure stops make test.
+# The last line says how long each step took (also in build/test-times).
+TEST_STEPS := manifest reference skeleton answers edition grade-all grading \
+	corpus gradescope book yours
 test: deps-test
-	@mkdir -p $(B) && : >$(B)/leases.log && touch $(B)/test-started
-	@$(MAKE) --no-print-directory test-manifest
-	@$(MAKE) --no-print-directory test-reference
-	@$(MAKE) --no-print-directory test-skeleton
-	@$(MAKE) --no-print-directory test-answers
-	@$(MAKE) --no-print-directory test-edition
-	@$(MAKE) --no-print-directory test-grade-all
-	@$(MAKE) --no-print-directory test-grading
-	@$(MAKE) --no-print-directory test-corpus
-	@$(MAKE) --no-print-directory test-gradescope
-	@$(MAKE) --no-print-directory test-book
-	@$(MAKE) --no-print-directory test-yours
-	@echo "make test: everything passed"
+	@mkdir -p $(B) && : >$(B)/leases.log && touch $(B)/test-started && : >$(B)/test-times
+	@start=$$(date +%s); for s in $(TEST_STEPS); do t=$$(date +%s); \
+		$(MAKE) --no-print-directory test-$$s || exit 1; \
+		echo "$$s $$(($$(date +%s) - t))" >>$(B)/test-times; \
+	done; \
+	all=$$(($$(date +%s) - start)); \
+	echo "make test: everything passed in $$((all / 60)) min $$((all % 60)) s ($$(awk '{ printf "%s%s %s s", NR > 1 ? ", " : "", $$1, $$2 }' $(B)/test-times))"
 
 # Every chapter's manifest is well formed, its exercise files exist in the
 # skeleton and the reference (and nothing else is in the reference), and
