@@ -121,11 +121,12 @@ grade: deps-check
 	@tools/grade -j $(JOBS) $(if $(HIDDEN),-H $(HIDDEN)) $(SUBMISSION)
 
 # A whole class: every folder, .zip or .tar.gz in SUBMISSIONS graded alone,
-# JOBS at once, into build/grade-all/ (gradebook.csv, summary.md, each
+# several at once (as many as there are CPUs, more while a CPU is idle, at
+# most GRADE_JOBS: twice the CPUs unless set), into build/grade-all/ (gradebook.csv, summary.md, each
 # student's results.json); only what changed is graded again.
 grade-all: deps-grade
 	@[ -n "$(SUBMISSIONS)" ] || { echo "make grade-all SUBMISSIONS=DIR: the folder of hand-ins (a folder, .zip or .tar.gz per student)"; exit 2; }
-	@tools/grade-all -j $(JOBS) $(if $(CHAPTER),-c "$(CHAPTER)") $(if $(HIDDEN),-H $(HIDDEN)) -o $(B)/grade-all $(SUBMISSIONS)
+	@tools/grade-all $(if $(GRADE_JOBS),-j $(GRADE_JOBS)) $(if $(CHAPTER),-c "$(CHAPTER)") $(if $(HIDDEN),-H $(HIDDEN)) -o $(B)/grade-all $(SUBMISSIONS)
 
 # The repository an instructor hands out: build/student-repo, a fresh git
 # repository without what tools/student-edition.exclude lists.
