@@ -152,7 +152,7 @@ test: deps-test
 		echo "$$s $$(($$(date +%s) - t))" >>$(B)/test-times; \
 	done; \
 	all=$$(($$(date +%s) - start)); \
-	echo "make test: everything passed in $$((all / 60)) min $$((all % 60)) s ($$(awk '{ printf "%s%s %s s", NR > 1 ? ", " : "", $$1, $$2 }' $(B)/test-times))"
+	echo "make test: everything passed in $$((all / 60)) min $$((all % 60)) s ($$(awk '{ printf "%s%s %s s", (NR > 1 ? ", " : ""), $$1, $$2 }' $(B)/test-times))"
 
 # Every chapter's manifest is well formed, its exercise files exist in the
 # skeleton and the reference (and nothing else is in the reference), and
