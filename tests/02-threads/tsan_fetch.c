@@ -7,8 +7,8 @@
  * child process, then runs ROUNDS rounds of fetch_all(), each with a
  * different number of workers, over URLS URLs: bodies of many sizes, an
  * error page, a refused connection, a server that closes without
- * answering, a body cut short and a server that never answers (with a
- * short timeout). It checks every result and exits 1 with a message on
+ * answering, a body cut short and, in every third round (it costs the
+ * round its whole timeout), a server that never answers. It checks every result and exits 1 with a message on
  * the first wrong one, or if a round is stuck for WATCHDOG_S seconds.
  * ThreadSanitizer adds what no check can see: two threads touching the
  * same memory with nothing ordering them (a result written by a worker
@@ -92,7 +92,8 @@ static void make_urls(int r)
 	add(i, 77, CURLE_HTTP_RETURNED_ERROR, 503, path);
 	add((i + 3) % URLS, -1, CURLE_GOT_NOTHING, 0, "/closed?fail=close");
 	add((i + 6) % URLS, -1, CURLE_PARTIAL_FILE, 200, "/cut?fail=short&size=4000");
-	add((i + 9) % URLS, -1, CURLE_OPERATION_TIMEDOUT, 0, "/hang?fail=hang");
+	if (r % 3 == 0)
+		add((i + 9) % URLS, -1, CURLE_OPERATION_TIMEDOUT, 0, "/hang?fail=hang");
 	i = (i + 12) % URLS;
 	snprintf(url[i], sizeof(url[i]), "http://%s/refused", refusing);
 	size_of[i] = -1;
