@@ -1,6 +1,6 @@
 /*
  * harness/03-processes-cost.c - what a process costs: to start, in memory,
- * and to talk to. Three experiments of Chapter 3 (03-processes-cost.h),
+ * to read what it inherited, and to talk to. Four experiments of Chapter 3 (03-processes-cost.h),
  * which back the notes' "high resource cost" of processes with numbers
  * measured on the reader's machine. Every number comes from a run; none is
  * written here. Each measurement runs in a child of the harness
@@ -47,6 +47,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -841,6 +842,300 @@ int processes_cost_memory_run(const struct bench_context *ctx, FILE *tsv, FILE *
 fail:
 	bench_out_free(&out);
 	return -1;
+}
+
+/* ===================================================================== */
+/*
+ * touch: what a forked child pays to read memory it inherited.
+ *
+ * fork() gives the child a copy of the parent's page table entries, each
+ * marked "not accessed yet" (Linux's copy of a present entry clears its
+ * accessed bit: __copy_present_ptes() in mm/memory.c). The child's first
+ * read of a page then makes the processor set that bit in the child's page
+ * table, a write the parent's reads of the same page no longer need; no
+ * page fault is counted. How much that costs depends on the processor and
+ * more on virtualisation: under a hypervisor, each such update of a guest
+ * page table can cost a good deal more than on bare metal. In 2 MiB pages
+ * there is one entry for 512 pages of 4 KiB, so one update instead of 512.
+ *
+ * The parent writes every byte of a buffer of `mib` MiB, once in 4 KiB
+ * pages (madvise MADV_NOHUGEPAGE) and once with huge pages asked for
+ * (bench_huge_copy(): MADV_HUGEPAGE, granted only where transparent huge
+ * pages are not off). Then, `reps` times: the parent reads every byte (8
+ * at a time, summing), timed; it forks a child that reads every byte
+ * twice, timing each pass, and sends the two times back through a pipe;
+ * waitpid. Medians of the reps. huge_mib: how much of the buffer the
+ * kernel really gave as huge pages (AnonHugePages in /proc/self/smaps).
+ *
+ * touch.tsv, one row per kind of page:
+ *   pages mib huge_mib reps parent_ms first_ms second_ms extra_ns_per_4k
+ *   first_faults
+ *   extra: (first - second) over the buffer's 4 KiB pages; first_faults:
+ *   the child's minor page faults during its first read. Two more rows,
+ *   pages fresh-private and fresh-shared: memory just mapped, written
+ *   twice by memset() (touch_fresh()); first_ms and second_ms are the two
+ *   writes, and extra their difference per 4 KiB page.
+ */
+struct touch_size {
+	int mib, reps;
+};
+
+static const struct touch_size touch_sizes[] = {
+	[BENCH_FULL] = { 128, 9 },
+	[BENCH_SHORT] = { 16, 3 },
+};
+
+/* Seconds to read every byte of p, 8 at a time. */
+static double touch_read(const uint8_t *p, size_t n)
+{
+	volatile uint64_t sink;
+	uint64_t sum = 0;
+	double t = bench_now();
+
+	for (size_t i = 0; i + sizeof(uint64_t) <= n; i += sizeof(uint64_t)) {
+		uint64_t v;
+
+		memcpy(&v, p + i, sizeof(v));
+		sum += v;
+	}
+	t = bench_now() - t;
+	sink = sum;
+	(void)sink;
+	return t;
+}
+
+/* This process's page faults so far (getrusage: minor ones). */
+static long touch_faults(void)
+{
+	struct rusage ru;
+
+	return getrusage(RUSAGE_SELF, &ru) == 0 ? ru.ru_minflt : 0;
+}
+
+/* MiB of the mapping that starts at p in huge pages (/proc/self/smaps), or -1. */
+static double touch_huge_mib(const void *p)
+{
+	char line[512];
+	bool in = false;
+	double mib = -1;
+	FILE *f = fopen("/proc/self/smaps", "r");
+	unsigned long lo, hi;
+	long kb;
+
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 && strchr(line, ':') != NULL &&
+		    strchr(line, '-') < strchr(line, ' ')) {
+			in = lo == (unsigned long)(uintptr_t)p;
+			continue;
+		}
+		if (in && sscanf(line, "AnonHugePages: %ld kB", &kb) == 1) {
+			mib = (double)kb / 1024;
+			break;
+		}
+	}
+	fclose(f);
+	return mib;
+}
+
+/* One kind of page: reps of the parent's read and a child's two. 0 or -1. */
+static int touch_measure(const struct touch_size *ts, uint8_t *p, size_t n, int fd,
+			 const char *key)
+{
+	double parent[32], first[32], second[32], faults[32];
+	int r;
+
+	for (r = 0; r < ts->reps; r++) {
+		double t[3];
+		int up[2];
+		pid_t pid;
+
+		parent[r] = touch_read(p, n);
+		if (pipe(up) != 0 || (pid = fork()) < 0) {
+			bench_fail(fd, "pipe or fork: %s", strerror(errno));
+			return -1;
+		}
+		if (pid == 0) {
+			long before = touch_faults();
+
+			close(up[0]);
+			t[0] = touch_read(p, n);
+			t[2] = (double)(touch_faults() - before);
+			t[1] = touch_read(p, n);
+			_exit(bench_write_all(up[1], t, sizeof(t)) == 0 ? 0 : 1);
+		}
+		close(up[1]);
+		if (bench_read_all(up[0], t, sizeof(t)) != (ssize_t)sizeof(t) ||
+		    cost_wait(pid) != 0) {
+			close(up[0]);
+			bench_fail(fd, "the forked reader failed");
+			return -1;
+		}
+		close(up[0]);
+		first[r] = t[0];
+		second[r] = t[1];
+		faults[r] = t[2];
+	}
+	bench_sort(parent, (size_t)ts->reps);
+	bench_sort(first, (size_t)ts->reps);
+	bench_sort(second, (size_t)ts->reps);
+	bench_sort(faults, (size_t)ts->reps);
+	return dprintf(fd, " %s=%.9g,%.9g,%.9g,%.3f,%.0f", key,
+		       bench_quantile(parent, (size_t)ts->reps, 0.5),
+		       bench_quantile(first, (size_t)ts->reps, 0.5),
+		       bench_quantile(second, (size_t)ts->reps, 0.5), touch_huge_mib(p),
+		       bench_quantile(faults, (size_t)ts->reps, 0.5)) < 0 ?
+		       -1 : 0;
+}
+
+/*
+ * Fresh memory, written twice (memset): the first write faults every page
+ * in (the kernel finds a page, zeroes it, maps it), the second only
+ * writes. Private memory (MAP_PRIVATE, 4 KiB pages) against shared
+ * (MAP_SHARED | MAP_ANONYMOUS, Linux's shmem): what the output of
+ * image_process_threads() and of image_process_shared() cost before a
+ * pixel is computed. Medians of reps, as " KEY=first,second". 0 or -1.
+ */
+static int touch_fresh(const struct touch_size *ts, size_t n, int fd, const char *key,
+		       int flags)
+{
+	double first[32], second[32];
+	int r;
+
+	for (r = 0; r < ts->reps; r++) {
+		uint8_t *m = mmap(NULL, n, PROT_READ | PROT_WRITE, flags | MAP_ANONYMOUS, -1, 0);
+		double t;
+
+		if (m == MAP_FAILED) {
+			bench_fail(fd, "mmap of %d MiB: %s", ts->mib, strerror(errno));
+			return -1;
+		}
+		if (!(flags & MAP_SHARED))
+			(void)madvise(m, n, MADV_NOHUGEPAGE);
+		t = bench_now();
+		memset(m, 0x5a, n);
+		cost_keep(m);
+		first[r] = bench_now() - t;
+		t = bench_now();
+		memset(m, 0xa5, n);
+		cost_keep(m);
+		second[r] = bench_now() - t;
+		munmap(m, n);
+	}
+	bench_sort(first, (size_t)ts->reps);
+	bench_sort(second, (size_t)ts->reps);
+	return dprintf(fd, " %s=%.9g,%.9g", key, bench_quantile(first, (size_t)ts->reps, 0.5),
+		       bench_quantile(second, (size_t)ts->reps, 0.5)) < 0 ? -1 : 0;
+}
+
+/* In a child of the harness: both kinds. Writes a BENCH line. */
+static int touch_child(void *arg, int fd)
+{
+	const struct touch_size *ts = arg;
+	size_t n = (size_t)ts->mib * MIB;
+	uint8_t *small, *huge;
+
+	small = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (small == MAP_FAILED) {
+		bench_fail(fd, "mmap of %d MiB: %s", ts->mib, strerror(errno));
+		return 1;
+	}
+	(void)madvise(small, n, MADV_NOHUGEPAGE);
+	for (size_t i = 0; i < n; i++)
+		small[i] = (uint8_t)(i * 2654435761u >> 13);
+	if ((huge = bench_huge_copy(small, n)) == NULL) {
+		bench_fail(fd, "mmap of %d MiB: %s", ts->mib, strerror(errno));
+		return 1;
+	}
+	if (dprintf(fd, "BENCH mib=%d reps=%d", ts->mib, ts->reps) < 0 ||
+	    touch_measure(ts, small, n, fd, "small") != 0 ||
+	    touch_measure(ts, huge, n, fd, "huge") != 0 ||
+	    touch_fresh(ts, n, fd, "private", MAP_PRIVATE) != 0 ||
+	    touch_fresh(ts, n, fd, "shared", MAP_SHARED) != 0)
+		return 1;
+	munmap(small, n);
+	munmap(huge, n);
+	return dprintf(fd, "\n") < 0;
+}
+
+void processes_cost_touch_describe(char *buf, size_t size, enum bench_profile p)
+{
+	snprintf(buf, size, "a parent's %d MiB, read by the parent, then twice by a forked "
+		 "child, in 4 KiB pages and in huge pages; medians of %d", touch_sizes[p].mib,
+		 touch_sizes[p].reps);
+}
+
+int processes_cost_touch_run(const struct bench_context *ctx, FILE *tsv, FILE *md)
+{
+	static const char *const keys[2] = { "small", "huge" };
+	static const char *const names[2] = { "4 KiB pages", "huge pages asked for" };
+	const struct touch_size *ts = &touch_sizes[ctx->profile];
+	double pages = (double)ts->mib * MIB / 4096;
+	struct bench_out out;
+	int k;
+
+	if (bench_call("touch", NULL, 120, touch_child, (void *)ts, NULL, &out) != 0) {
+		bench_out_free(&out);
+		return -1;
+	}
+	fprintf(tsv, "pages\tmib\thuge_mib\treps\tparent_ms\tfirst_ms\tsecond_ms\t"
+		"extra_ns_per_4k\tfirst_faults\n");
+	fprintf(md, "| pages | huge pages given | the parent reads | a forked child's first "
+		"read | its second read | first read's extra, per 4 KiB | page faults in the "
+		"first read |\n|:------|----:|----:|----:|----:|----:|----:|\n");
+	for (k = 0; k < 2; k++) {
+		double v[5];
+
+		if (cost_parse_list(&out, keys[k], v, 5) != 5) {
+			bench_blame_print("touch", NULL, false, "no %s in its BENCH line", keys[k]);
+			bench_out_free(&out);
+			return -1;
+		}
+		fprintf(tsv, "%s\t%d\t%.1f\t%d\t%.3f\t%.3f\t%.3f\t%.0f\t%.0f\n", keys[k],
+			ts->mib, v[3], ts->reps, v[0] * 1e3, v[1] * 1e3, v[2] * 1e3,
+			(v[1] - v[2]) / pages * 1e9, v[4]);
+		fprintf(md, "| %s | %.0f MiB of %d | %.1f ms | %.1f ms | %.1f ms | %.0f ns | %.0f |\n",
+			names[k], v[3] < 0 ? 0 : v[3], ts->mib, v[0] * 1e3, v[1] * 1e3,
+			v[2] * 1e3, (v[1] - v[2]) / pages * 1e9, v[4]);
+	}
+	fprintf(md, "\nTable: What a forked child pays to read memory it inherited. A parent "
+		"writes every byte of %d MiB, in 4 KiB pages (madvise MADV_NOHUGEPAGE) and in "
+		"memory for which it asked huge pages (MADV_HUGEPAGE; huge pages given: what "
+		"/proc/self/smaps says the kernel gave). Then, %d times: the parent reads every "
+		"byte, 8 at a time; a child it forks reads every byte twice. Medians of the %d, "
+		"each pass timed by the process that makes it. The extra per 4 KiB page: the "
+		"child's first read less its second, over the %.0f pages. Page faults: the "
+		"child's minor faults (getrusage) during its first read. Machine: the "
+		"chapter's environment table.\n", ts->mib, ts->reps, ts->reps, pages);
+	fprintf(md, "\n| fresh memory | first write (faults every page in) | second write | "
+		"first write's extra, per 4 KiB |\n|:------|----:|----:|----:|\n");
+	for (k = 0; k < 2; k++) {
+		static const char *const fresh[2] = { "private", "shared" };
+		static const char *const label[2] = {
+			"private (`MAP_PRIVATE`, 4 KiB pages)",
+			"shared (`MAP_SHARED`, `MAP_ANONYMOUS`)",
+		};
+		double v[2];
+
+		if (cost_parse_list(&out, fresh[k], v, 2) != 2) {
+			bench_blame_print("touch", NULL, false, "no %s in its BENCH line", fresh[k]);
+			bench_out_free(&out);
+			return -1;
+		}
+		fprintf(tsv, "fresh-%s\t%d\t\t%d\t\t%.3f\t%.3f\t%.0f\t\n", fresh[k], ts->mib,
+			ts->reps, v[0] * 1e3, v[1] * 1e3, (v[0] - v[1]) / pages * 1e9);
+		fprintf(md, "| %s | %.1f ms | %.1f ms | %.0f ns |\n", label[k], v[0] * 1e3,
+			v[1] * 1e3, (v[0] - v[1]) / pages * 1e9);
+	}
+	bench_out_free(&out);
+	fprintf(md, "\nTable: What fresh memory costs before anything is computed in it: %d MiB "
+		"just mapped, written by memset() twice, in the same child. The first write "
+		"faults every page in (the kernel finds a page, zeroes it and maps it), the "
+		"second only writes. Private memory is what image_process_threads() writes its "
+		"output into, shared memory what image_process_shared() does. Medians of %d. "
+		"Machine: the chapter's environment table.\n", ts->mib, ts->reps);
+	return 0;
 }
 
 /* ===================================================================== */

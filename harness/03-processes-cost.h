@@ -1,6 +1,6 @@
 /*
  * harness/03-processes-cost.h - Chapter 3's measurements of what a process
- * costs, for the shared harness (bench.h): three experiments that
+ * costs, for the shared harness (bench.h): four experiments that
  * harness/03-processes.c lists in its bench_chapter.
  *
  *   startup  microseconds to start a worker that does nothing and wait for
@@ -11,6 +11,9 @@
  *            /proc/PID/smaps_rollup): idle, after reading all of the
  *            parent's memory, after writing all of it; and a CPython fork
  *            child that only reads a list of ints, or only runs the gc
+ *   touch    what a forked child pays for its first read of memory it
+ *            inherited, in 4 KiB pages and in huge pages, beside its
+ *            second read and the parent's
  *   comm     bytes per second from one process to another through a pipe
  *            and through shared memory, beside memcpy() in one process;
  *            and the size below which two processes lose to one
@@ -25,7 +28,7 @@
 #include "bench.h"
 
 /*
- * The three experiments, as initializers for the chapter's array of
+ * The four experiments, as initializers for the chapter's array of
  * experiments (harness/03-processes.c): an array with static storage can
  * be initialised from string literals and function addresses, not by
  * copying a const object defined in another file.
@@ -34,6 +37,8 @@ void processes_cost_startup_describe(char *buf, size_t size, enum bench_profile 
 int processes_cost_startup_run(const struct bench_context *ctx, FILE *tsv, FILE *md);
 void processes_cost_memory_describe(char *buf, size_t size, enum bench_profile p);
 int processes_cost_memory_run(const struct bench_context *ctx, FILE *tsv, FILE *md);
+void processes_cost_touch_describe(char *buf, size_t size, enum bench_profile p);
+int processes_cost_touch_run(const struct bench_context *ctx, FILE *tsv, FILE *md);
 void processes_cost_comm_describe(char *buf, size_t size, enum bench_profile p);
 int processes_cost_comm_run(const struct bench_context *ctx, FILE *tsv, FILE *md);
 
@@ -47,6 +52,10 @@ int processes_cost_comm_run(const struct bench_context *ctx, FILE *tsv, FILE *md
 	"reading, after writing the parent's memory; a CPython fork child reading a list of " \
 	"ints, or running the gc, with and without gc.freeze()", \
 	processes_cost_memory_describe, processes_cost_memory_run }
+#define PROCESSES_COST_TOUCH { "touch", \
+	"what a forked child pays for its first read of memory it inherited, in 4 KiB pages " \
+	"and in huge pages, beside its second read and the parent's", \
+	processes_cost_touch_describe, processes_cost_touch_run }
 #define PROCESSES_COST_COMM { "comm", \
 	"bytes per second from one process to another through a pipe and through shared " \
 	"memory, beside memcpy in one process, and the size from which two processes " \

@@ -26,8 +26,8 @@
  * pool, pool.c, on the same tiny tasks) and ppool-workers (the tree's process
  * pool replacing a worker that a task crashed, task by task, for the book's
  * timeline, ppool-workers-timeline.tsv: 02-threads-timeline.h).
- * harness/03-processes-cost.c adds three more (what a process costs to
- * start, in memory, to talk to).
+ * harness/03-processes-cost.c adds four more (what a process costs to
+ * start, in memory, to read what it inherited, to talk to).
  *
  * What is measured is the tree's code: pmap.c, image.c and ppool.c of the
  * tree named by --tree, with Chapter 1's gil.c and Chapter 2's pool.c from
@@ -223,6 +223,14 @@ static uint64_t image_expected(const struct bench_size *s)
 	if ((e = image_scale_up(&picture.photo, (int)s->param, &picture.big)) != 0 ||
 	    (e = image_process_serial(&picture.big, &ref)) != 0)
 		errx(1, "image: the large picture: %s", strerror(e));
+	/* In huge pages: every mode's workers only read it, and forked ones
+	   would otherwise pay for their first read of each 4 KiB page of it,
+	   which threads do not (bench_huge_copy(); the touch experiment). */
+	if ((m = bench_huge_copy(picture.big.pixels, image_bytes(&picture.big))) != NULL) {
+		free(picture.big.pixels);	/* image_scale_up()'s calloc() */
+		picture.big.pixels = m;
+		picture.big.mapped = image_bytes(&picture.big);
+	}
 	picture.expected = picture_sample(&ref, 0, ref.height);
 	image_free(&ref);
 	picture.out = picture.big;
@@ -424,6 +432,7 @@ static const struct bench_experiment experiments[] = {
 	  "it ran and how it ended", tl_describe, tl_run },
 	PROCESSES_COST_STARTUP,
 	PROCESSES_COST_MEMORY,
+	PROCESSES_COST_TOUCH,
 	PROCESSES_COST_COMM,
 	{ NULL, NULL, NULL, NULL },
 };

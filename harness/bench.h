@@ -526,4 +526,14 @@ void bench_file_discard(struct bench_file *bf);
 /* A small seeded generator (splitmix64), the same on every libc. */
 uint64_t bench_random(uint64_t *state);
 
+/*
+ * A copy of n bytes of src in memory the kernel is asked to back with huge
+ * pages (2 MiB, madvise(MADV_HUGEPAGE)) where it can, or NULL; munmap(p, n)
+ * frees it. For the large inputs the workers of a run only read: a forked
+ * child gets the parent's page table entries marked not yet accessed, and
+ * its first read of each 4 KiB page costs it a page-table update that a
+ * huge page pays once for 512 of them (bench_util.c).
+ */
+void *bench_huge_copy(const void *src, size_t n);
+
 #endif /* BENCH_H */
