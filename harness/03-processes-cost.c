@@ -853,9 +853,8 @@ fail:
  * accessed bit: __copy_present_ptes() in mm/memory.c). The child's first
  * read of a page then makes the processor set that bit in the child's page
  * table, a write the parent's reads of the same page no longer need; no
- * page fault is counted. How much that costs depends on the processor and
- * more on virtualisation: under a hypervisor, each such update of a guest
- * page table can cost a good deal more than on bare metal. In 2 MiB pages
+ * page fault is counted. What that costs depends on the processor and on
+ * whether the machine is virtual: the experiment measures it. In 2 MiB pages
  * there is one entry for 512 pages of 4 KiB, so one update instead of 512.
  *
  * The parent writes every byte of a buffer of `mib` MiB, once in 4 KiB
@@ -948,6 +947,7 @@ static int touch_measure(const struct touch_size *ts, uint8_t *p, size_t n, int 
 
 	for (r = 0; r < ts->reps; r++) {
 		double t[3];
+		ssize_t got;
 		int up[2];
 		pid_t pid;
 
@@ -966,13 +966,12 @@ static int touch_measure(const struct touch_size *ts, uint8_t *p, size_t n, int 
 			_exit(bench_write_all(up[1], t, sizeof(t)) == 0 ? 0 : 1);
 		}
 		close(up[1]);
-		if (bench_read_all(up[0], t, sizeof(t)) != (ssize_t)sizeof(t) ||
-		    cost_wait(pid) != 0) {
-			close(up[0]);
+		got = bench_read_all(up[0], t, sizeof(t));
+		close(up[0]);
+		if (cost_wait(pid) != 0 || got != (ssize_t)sizeof(t)) {
 			bench_fail(fd, "the forked reader failed");
 			return -1;
 		}
-		close(up[0]);
 		first[r] = t[0];
 		second[r] = t[1];
 		faults[r] = t[2];

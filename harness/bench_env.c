@@ -286,10 +286,36 @@ static int cpus_allowed(void)
 	return CPU_COUNT(&set);
 }
 
+/*
+ * The kernel's transparent huge page setting in /sys/kernel/mm/
+ * transparent_hugepage/NAME: the word in brackets ("[madvise]"), or
+ * "unknown" where the file is missing. The harness holds its large inputs
+ * in memory that asks for huge pages (bench_huge_copy()), which the kernel
+ * grants unless `enabled` says never; shared memory (shmem) follows
+ * `shmem_enabled` instead.
+ */
+static void thp_setting(const char *name, char *buf, size_t size)
+{
+	char path[128], line[256], *lo, *hi;
+	FILE *f;
+
+	snprintf(buf, size, "unknown");
+	snprintf(path, sizeof(path), "/sys/kernel/mm/transparent_hugepage/%s", name);
+	if ((f = fopen(path, "r")) == NULL)
+		return;
+	if (fgets(line, sizeof(line), f) != NULL && (lo = strchr(line, '[')) != NULL &&
+	    (hi = strchr(lo, ']')) != NULL) {
+		*hi = '\0';
+		snprintf(buf, size, "%s", lo + 1);
+	}
+	fclose(f);
+}
+
 void bench_env_write(const struct bench_opts *o, const double before[3])
 {
 	char *git[] = { "git", "describe", "--always", "--dirty", NULL };
 	char date[64], model[256], rev[128], python[768], size[512], rounds[256] = "";
+	char thp[32], thp_shmem[32];
 	const struct bench_workload *w;
 	const struct bench_experiment *e;
 	double after[3] = { -1, -1, -1 };
@@ -302,6 +328,8 @@ void bench_env_write(const struct bench_opts *o, const double before[3])
 		warnx("getloadavg failed: load not recorded");
 	strftime(date, sizeof(date), "%Y-%m-%d %H:%M UTC", gmtime(&now));
 	cpu_model(model, sizeof(model));
+	thp_setting("enabled", thp, sizeof(thp));
+	thp_setting("shmem_enabled", thp_shmem, sizeof(thp_shmem));
 	if (uname(&u) != 0)
 		err(1, "uname");
 	if (bench_probe(git, rev, sizeof(rev)) != 0)
@@ -318,6 +346,8 @@ void bench_env_write(const struct bench_opts *o, const double before[3])
 	fprintf(bf.f, "cpus_allowed\t%d\n", cpus_allowed());
 	fprintf(bf.f, "cpu_model\t%s\n", model);
 	fprintf(bf.f, "kernel\t%s %s %s\n", u.sysname, u.release, u.machine);
+	fprintf(bf.f, "transparent_hugepage\t%s\n", thp);
+	fprintf(bf.f, "transparent_hugepage_shmem\t%s\n", thp_shmem);
 	fprintf(bf.f, "compiler\t%s\n", COMPILER);
 	fprintf(bf.f, "cflags\t%s\n", FLAGS);
 	fprintf(bf.f, "cflags_source\t%s\n", FLAGS_SOURCE);
@@ -367,9 +397,10 @@ void bench_env_write(const struct bench_opts *o, const double before[3])
 	bench_file_commit(&bf);
 
 	bench_file_open(&bf, o->dir, "env.md");
-	fprintf(bf.f, "Measured on %d CPUs (%s), %s %s, %s %s, %s, load %.2f→%.2f, "
+	fprintf(bf.f, "Measured on %d CPUs (%s), %s %s (transparent huge pages: %s; for "
+		"shared memory: %s), %s %s, %s, load %.2f→%.2f, "
 		"revision %s, exercise tree %s, profile %s (rounds: %s), %s. Command: `%s`\n",
-		o->ncpu, model, u.sysname, u.release, COMPILER, FLAGS, python,
+		o->ncpu, model, u.sysname, u.release, thp, thp_shmem, COMPILER, FLAGS, python,
 		before[0], after[0], rev, o->tree, bench_profile_names[o->profile],
 		rounds[0] ? rounds : "none", date, o->command);
 	fprintf(bf.f, "\n%s\n", bench_python_expectation(&o->py));
