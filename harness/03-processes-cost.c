@@ -857,23 +857,24 @@ fail:
  * whether the machine is virtual: the experiment measures it. In 2 MiB pages
  * there is one entry for 512 pages of 4 KiB, so one update instead of 512.
  *
- * The parent writes every byte of a buffer of `mib` MiB, once in 4 KiB
- * pages (madvise MADV_NOHUGEPAGE) and once with huge pages asked for
- * (bench_huge_copy(): MADV_HUGEPAGE, granted only where transparent huge
- * pages are not off). Then, `reps` times: the parent reads every byte (8
+ * The parent writes every byte of a buffer of `mib` MiB, once in the
+ * machine's base pages (4 KiB on x86-64; madvise MADV_NOHUGEPAGE) and
+ * once with huge pages asked for (bench_huge_copy(): MADV_HUGEPAGE,
+ * granted only where transparent huge pages are not off). Then, `reps` times: the parent reads every byte (8
  * at a time, summing), timed; it forks a child that reads every byte
  * twice, timing each pass, and sends the two times back through a pipe;
  * waitpid. Medians of the reps. huge_mib: how much of the buffer the
  * kernel really gave as huge pages (AnonHugePages in /proc/self/smaps).
  *
  * touch.tsv, one row per kind of page:
- *   pages mib huge_mib reps parent_ms first_ms second_ms extra_ns_per_4k
- *   first_faults
- *   extra: (first - second) over the buffer's 4 KiB pages; first_faults:
+ *   pages mib huge_mib reps parent_ms first_ms second_ms page_kib
+ *   extra_ns_per_page first_faults
+ *   page_kib: the base page size (sysconf(_SC_PAGESIZE)); extra: (first -
+ *   second) over the buffer's base pages; first_faults:
  *   the child's minor page faults during its first read. Two more rows,
  *   pages fresh-private and fresh-shared: memory just mapped, written
  *   twice by memset() (touch_fresh()); first_ms and second_ms are the two
- *   writes, and extra their difference per 4 KiB page.
+ *   writes, and extra their difference per base page.
  */
 struct touch_size {
 	int mib, reps;
@@ -991,7 +992,7 @@ static int touch_measure(const struct touch_size *ts, uint8_t *p, size_t n, int 
 /*
  * Fresh memory, written twice (memset): the first write faults every page
  * in (the kernel finds a page, zeroes it, maps it), the second only
- * writes. Private memory (MAP_PRIVATE, 4 KiB pages) against shared
+ * writes. Private memory (MAP_PRIVATE, base pages) against shared
  * (MAP_SHARED | MAP_ANONYMOUS, Linux's shmem): what the output of
  * image_process_threads() and of image_process_shared() cost before a
  * pixel is computed. Medians of reps, as " KEY=first,second". 0 or -1.
@@ -1061,28 +1062,34 @@ static int touch_child(void *arg, int fd)
 void processes_cost_touch_describe(char *buf, size_t size, enum bench_profile p)
 {
 	snprintf(buf, size, "a parent's %d MiB, read by the parent, then twice by a forked "
-		 "child, in 4 KiB pages and in huge pages; medians of %d", touch_sizes[p].mib,
-		 touch_sizes[p].reps);
+		 "child, in base pages (%ld KiB) and in huge pages; medians of %d",
+		 touch_sizes[p].mib, sysconf(_SC_PAGESIZE) / 1024, touch_sizes[p].reps);
 }
 
 int processes_cost_touch_run(const struct bench_context *ctx, FILE *tsv, FILE *md)
 {
 	static const char *const keys[2] = { "small", "huge" };
-	static const char *const names[2] = { "4 KiB pages", "huge pages asked for" };
 	const struct touch_size *ts = &touch_sizes[ctx->profile];
-	double pages = (double)ts->mib * MIB / 4096;
+	/* Per base page: 4 KiB on x86-64, 4, 16 or 64 KiB on arm64. */
+	long page = sysconf(_SC_PAGESIZE) > 0 ? sysconf(_SC_PAGESIZE) : 4096;
+	double pages = (double)ts->mib * MIB / (double)page;
+	char small_name[64];
+	const char *names[2] = { small_name, "huge pages asked for" };
 	struct bench_out out;
 	int k;
+
+	snprintf(small_name, sizeof(small_name), "%ld KiB pages", page / 1024);
 
 	if (bench_call("touch", NULL, 120, touch_child, (void *)ts, NULL, &out) != 0) {
 		bench_out_free(&out);
 		return -1;
 	}
 	fprintf(tsv, "pages\tmib\thuge_mib\treps\tparent_ms\tfirst_ms\tsecond_ms\t"
-		"extra_ns_per_4k\tfirst_faults\n");
+		"page_kib\textra_ns_per_page\tfirst_faults\n");
 	fprintf(md, "| pages | huge pages given | the parent reads | a forked child's first "
-		"read | its second read | first read's extra, per 4 KiB | page faults in the "
-		"first read |\n|:------|----:|----:|----:|----:|----:|----:|\n");
+		"read | its second read | first read's extra, per %ld KiB page | page faults "
+		"in the first read |\n|:------|----:|----:|----:|----:|----:|----:|\n",
+		page / 1024);
 	for (k = 0; k < 2; k++) {
 		double v[5];
 
@@ -1091,39 +1098,45 @@ int processes_cost_touch_run(const struct bench_context *ctx, FILE *tsv, FILE *m
 			bench_out_free(&out);
 			return -1;
 		}
-		fprintf(tsv, "%s\t%d\t%.1f\t%d\t%.3f\t%.3f\t%.3f\t%.0f\t%.0f\n", keys[k],
+		fprintf(tsv, "%s\t%d\t%.1f\t%d\t%.3f\t%.3f\t%.3f\t%ld\t%.0f\t%.0f\n", keys[k],
 			ts->mib, v[3], ts->reps, v[0] * 1e3, v[1] * 1e3, v[2] * 1e3,
-			(v[1] - v[2]) / pages * 1e9, v[4]);
+			page / 1024, (v[1] - v[2]) / pages * 1e9, v[4]);
 		fprintf(md, "| %s | %.0f MiB of %d | %.1f ms | %.1f ms | %.1f ms | %.0f ns | %.0f |\n",
 			names[k], v[3] < 0 ? 0 : v[3], ts->mib, v[0] * 1e3, v[1] * 1e3,
 			v[2] * 1e3, (v[1] - v[2]) / pages * 1e9, v[4]);
 	}
 	fprintf(md, "\nTable: What a forked child pays to read memory it inherited. A parent "
-		"writes every byte of %d MiB, in 4 KiB pages (madvise MADV_NOHUGEPAGE) and in "
-		"memory for which it asked huge pages (MADV_HUGEPAGE; huge pages given: what "
-		"/proc/self/smaps says the kernel gave). Then, %d times: the parent reads every "
-		"byte, 8 at a time; a child it forks reads every byte twice. Medians of the %d, "
-		"each pass timed by the process that makes it. The extra per 4 KiB page: the "
-		"child's first read less its second, over the %.0f pages. Page faults: the "
-		"child's minor faults (getrusage) during its first read. Machine: the "
-		"chapter's environment table.\n", ts->mib, ts->reps, ts->reps, pages);
+		"writes every byte of %d MiB, in the machine's %ld KiB pages (madvise "
+		"MADV_NOHUGEPAGE) and in memory for which it asked huge pages (MADV_HUGEPAGE; "
+		"huge pages given: what /proc/self/smaps says the kernel gave). Then, %d times: "
+		"the parent reads every byte, 8 at a time; a child it forks reads every byte "
+		"twice. Medians of the %d, each pass timed by the process that makes it. The "
+		"extra per page: the child's first read less its second, over the %.0f pages. "
+		"Page faults: the child's minor faults (getrusage) during its first read. "
+		"Machine: the chapter's environment table.\n", ts->mib, page / 1024, ts->reps,
+		ts->reps, pages);
 	fprintf(md, "\n| fresh memory | first write (faults every page in) | second write | "
-		"first write's extra, per 4 KiB |\n|:------|----:|----:|----:|\n");
+		"first write's extra, per %ld KiB page |\n|:------|----:|----:|----:|\n",
+		page / 1024);
 	for (k = 0; k < 2; k++) {
 		static const char *const fresh[2] = { "private", "shared" };
-		static const char *const label[2] = {
-			"private (`MAP_PRIVATE`, 4 KiB pages)",
-			"shared (`MAP_SHARED`, `MAP_ANONYMOUS`)",
+		char private_label[64];
+		const char *label[2] = {
+			private_label, "shared (`MAP_SHARED`, `MAP_ANONYMOUS`)",
 		};
 		double v[2];
+
+		snprintf(private_label, sizeof(private_label),
+			 "private (`MAP_PRIVATE`, %ld KiB pages)", page / 1024);
 
 		if (cost_parse_list(&out, fresh[k], v, 2) != 2) {
 			bench_blame_print("touch", NULL, false, "no %s in its BENCH line", fresh[k]);
 			bench_out_free(&out);
 			return -1;
 		}
-		fprintf(tsv, "fresh-%s\t%d\t\t%d\t\t%.3f\t%.3f\t%.0f\t\n", fresh[k], ts->mib,
-			ts->reps, v[0] * 1e3, v[1] * 1e3, (v[0] - v[1]) / pages * 1e9);
+		fprintf(tsv, "fresh-%s\t%d\t\t%d\t\t%.3f\t%.3f\t%ld\t%.0f\t\n", fresh[k],
+			ts->mib, ts->reps, v[0] * 1e3, v[1] * 1e3, page / 1024,
+			(v[0] - v[1]) / pages * 1e9);
 		fprintf(md, "| %s | %.1f ms | %.1f ms | %.0f ns |\n", label[k], v[0] * 1e3,
 			v[1] * 1e3, (v[0] - v[1]) / pages * 1e9);
 	}
