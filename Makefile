@@ -359,12 +359,12 @@ test-grade-all:
 	grep -q "^bob,.*,0,graded$$" $(GA)/out/gradebook.csv || bad="$$bad bob(the skeleton, zipped in a folder: 0 points)"; \
 	grep -q "^carol,.*,0,$$ch did not compile$$" $(GA)/out/gradebook.csv || bad="$$bad carol(does not compile)"; \
 	grep -q "^dave,.*crashed" $(GA)/out/gradebook.csv || bad="$$bad dave(crashes)"; \
-	grep -q "^erin,.*,0,graded$$" $(GA)/out/gradebook.csv && grep -q 'through a linked folder' $(GA)/out/students/erin/results.json || bad="$$bad erin(a folder linked to alice's: 0 points, and said why)"; \
+	grep -q "^erin,.*,0,$$ch not handed in ($$f)$$" $(GA)/out/gradebook.csv && grep -q 'through a linked folder' $(GA)/out/students/erin/results.json || bad="$$bad erin(a folder linked to alice's: 0 points, and said why)"; \
 	grep -q "notes.txt: not a folder" $(GA)/out/summary.md || bad="$$bad notes.txt(ignored, and said so)"; \
 	test -s $(GA)/out/students/alice/results.json || bad="$$bad alice/results.json"; \
 	[ -z "$$(ls -A $(GA)/target)" ] && [ ! -e $(GA)/out/escaped-zip.txt ] && [ ! -e $(GA)/out/escaped-tar.txt ] || \
 		bad="$$bad frank-and-gina(archive members written outside the student's folder: $$(ls -A $(GA)/target $(GA)/out | tr '\n' ' '))"; \
-	grep -q "^frank,.*,0,graded$$" $(GA)/out/gradebook.csv && grep -q "^gina,.*,0,graded$$" $(GA)/out/gradebook.csv || bad="$$bad frank-and-gina(nothing handed in: 0)"; \
+	grep -q "^frank,.*,0,$$ch not handed in ($$f)$$" $(GA)/out/gradebook.csv && grep -q "^gina,.*,0,$$ch not handed in ($$f)$$" $(GA)/out/gradebook.csv || bad="$$bad frank-and-gina(nothing handed in: 0, and the status says so)"; \
 	[ -z "$$bad" ] || { cat $(GA)/out/gradebook.csv $(GA)/out/summary.md; echo "test-grade-all: FAILED:$$bad"; exit 1; }; \
 	PERF=0 tools/grade-all -j $(JOBS) -c $$ch -o $(GA)/out $(GA)/subs >$(GA)/run2.log 2>&1 && grep -q ': 0 to grade, 7 unchanged' $(GA)/run2.log || \
 		{ cat $(GA)/run2.log; echo "test-grade-all: FAILED: a second run graded again what had not changed"; exit 1; }; \
